@@ -1,0 +1,1 @@
+"""lambdakit tooling: run programs under mocks, the sandbox, operations and the stack driver."""

@@ -1,0 +1,297 @@
+"""Run a Pulumi program folder in process under Pulumi's SDK mocks, with a stack's config.
+
+This is the engine behind the offline plan, the offline policy gate, the sandbox and the benchmarks: it needs
+no Pulumi CLI. Every ``RegisterResource`` call is recorded with what the engine would see (parent, explicit and
+property dependencies, protect, aliases), and the stack's exports are captured.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import os
+import runpy
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+#: The account and region the default mocks pretend to deploy into.
+MOCK_ACCOUNT = "123456789012"
+MOCK_REGION = "us-east-1"
+
+#: What a ``secure:`` config value reads as offline: it cannot be decrypted without the stack's secrets provider.
+SECRET_PLACEHOLDER = "offline-secret-placeholder"
+
+
+@dataclass
+class Registration:
+    """One resource as the engine saw it being registered."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    id: str | None
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool
+    aliases: list[str]
+    provider: str
+
+
+@dataclass
+class ProgramRun:
+    """What one evaluation of a program registered and exported."""
+
+    project: str
+    stack: str
+    config: dict[str, str]
+    registrations: list[Registration] = field(default_factory=list)
+    exports: dict[str, Any] = field(default_factory=dict)
+    secret_exports: set[str] = field(default_factory=set)
+
+    def by_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+    def by_urn(self) -> dict[str, Registration]:
+        return {r.urn: r for r in self.registrations}
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A MockMonitor that keeps each registration request's engine-side details."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks, run: ProgramRun) -> None:
+        super().__init__(mocks)
+        self.run = run
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        pulumi_mocks._ensure_event_loop()
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        state = self.resources[response.urn].state
+        self.run.registrations.append(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent,
+                inputs=dict(inputs),
+                outputs=dict(state),
+                id=response.id or None,
+                dependencies=list(request.dependencies),
+                property_dependencies={
+                    k: list(v.urns) for k, v in request.propertyDependencies.items()
+                },
+                protect=bool(request.protect),
+                aliases=[str(a) for a in request.aliasURNs],
+                provider=request.provider,
+            )
+        )
+        return response
+
+
+
+def _arn(service: str, resource: str, region: bool = True) -> str:
+    return f"arn:aws:{service}:{MOCK_REGION if region else ''}:{MOCK_ACCOUNT}:{resource}"
+
+
+class DefaultMocks(pulumi_mocks.Mocks):
+    """Plausible provider outputs (ids, ARNs, versions) for the resource types lambdakit uses.
+
+    Inputs are echoed as outputs, as the provider does, plus the computed attributes a program reads.
+    """
+
+    def __init__(self) -> None:
+        self._versions: dict[str, int] = {}
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
+        if not args.custom:
+            return None, dict(args.inputs)
+        state: dict[str, Any] = dict(args.inputs)
+        name = str(state.get("name") or args.name)
+        rid = name
+        t = args.typ
+        if t == "aws:lambda/function:Function":
+            state.setdefault("name", name)
+            state["arn"] = _arn("lambda", f"function:{name}")
+            state["invokeArn"] = (
+                f"arn:aws:apigateway:{MOCK_REGION}:lambda:path/2015-03-31/functions/{state['arn']}/invocations"
+            )
+            n = self._versions.get(name, 0) + 1
+            self._versions[name] = n
+            state["version"] = str(n) if state.get("publish") else "$LATEST"
+            state["qualifiedArn"] = f"{state['arn']}:{state['version']}"
+            state["sourceCodeHash"] = state.get("sourceCodeHash") or "mock-hash"
+        elif t == "aws:lambda/alias:Alias":
+            fn = str(state.get("functionName", "fn")).split(":")[-1]
+            state["arn"] = _arn("lambda", f"function:{fn}:{name}")
+            state["invokeArn"] = (
+                f"arn:aws:apigateway:{MOCK_REGION}:lambda:path/2015-03-31/functions/{state['arn']}/invocations"
+            )
+            rid = state["arn"]
+        elif t == "aws:lambda/layerVersion:LayerVersion":
+            layer = str(state.get("layerName", name))
+            state["layerArn"] = _arn("lambda", f"layer:{layer}")
+            state["arn"] = f"{state['layerArn']}:1"
+            state["version"] = "1"
+            rid = state["arn"]
+        elif t == "aws:iam/role:Role":
+            state.setdefault("name", name)
+            state["arn"] = _arn("iam", f"role/{name}", region=False)
+        elif t == "aws:iam/policy:Policy":
+            state["arn"] = _arn("iam", f"policy/{name}", region=False)
+        elif t == "aws:cloudwatch/logGroup:LogGroup":
+            state.setdefault("name", name)
+            state["arn"] = _arn("logs", f"log-group:{state['name']}")
+        elif t == "aws:sqs/queue:Queue":
+            qname = str(state.get("name") or name)
+            state["name"] = qname
+            state["arn"] = _arn("sqs", qname)
+            state["url"] = f"https://sqs.{MOCK_REGION}.amazonaws.com/{MOCK_ACCOUNT}/{qname}"
+            rid = state["url"]
+        elif t == "aws:dynamodb/table:Table":
+            state["arn"] = _arn("dynamodb", f"table/{name}")
+            if state.get("streamEnabled"):
+                state["streamArn"] = f"{state['arn']}/stream/2026-01-01T00:00:00.000"
+                state["streamLabel"] = "2026-01-01T00:00:00.000"
+        elif t == "aws:kinesis/stream:Stream":
+            state["arn"] = _arn("kinesis", f"stream/{name}")
+        elif t == "aws:sns/topic:Topic":
+            state["arn"] = _arn("sns", name)
+            rid = state["arn"]
+        elif t == "aws:s3/bucket:Bucket" or t == "aws:s3/bucketV2:BucketV2":
+            state.setdefault("bucket", name)
+            state["arn"] = f"arn:aws:s3:::{state['bucket']}"
+            rid = state["bucket"]
+        elif t == "aws:lambda/functionUrl:FunctionUrl":
+            state["functionUrl"] = f"https://{name}.lambda-url.{MOCK_REGION}.on.aws/"
+        elif t == "aws:cloudwatch/eventRule:EventRule":
+            bus = state.get("eventBusName") or "default"
+            prefix = "" if bus == "default" else f"{bus}/"
+            state["arn"] = _arn("events", f"rule/{prefix}{name}")
+        elif t == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            state["arn"] = _arn("cloudwatch", f"alarm:{name}")
+        elif t == "aws:cloudwatch/eventBus:EventBus":
+            state["arn"] = _arn("events", f"event-bus/{name}")
+        elif t == "aws:apigatewayv2/api:Api":
+            state["executionArn"] = f"arn:aws:execute-api:{MOCK_REGION}:{MOCK_ACCOUNT}:{name}"
+        elif "arn" not in state:
+            state["arn"] = _arn(t.split(":")[1].split("/")[0], f"{name}")
+        return f"{rid}-id" if rid == name else rid, state
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": MOCK_ACCOUNT, "arn": _arn("iam", "user/mock", region=False), "userId": "mock"}, None
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": MOCK_REGION, "region": MOCK_REGION, "id": MOCK_REGION}, None
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, None
+        if args.token == "aws:iam/getPolicyDocument:getPolicyDocument":
+            return {"json": json.dumps({"Version": "2012-10-17", "Statement": args.args.get("statements", [])})}, None
+        return {}, None
+
+
+def _config_value(value: Any) -> tuple[str, bool]:
+    """Stack-file config value -> (the string Pulumi hands the program, is secret)."""
+    if isinstance(value, Mapping) and set(value) == {"secure"}:
+        return SECRET_PLACEHOLDER, True
+    if isinstance(value, str):
+        return value, False
+    return json.dumps(value), False
+
+
+def load_stack_config(program_dir: str | os.PathLike[str], stack: str) -> tuple[str, dict[str, str], list[str]]:
+    """Read ``Pulumi.yaml`` defaults and ``Pulumi.<stack>.yaml`` as the CLI would hand them to the program.
+
+    Returns the project name, the config map (``"<namespace>:<key>" -> string``) and the secret keys.
+    """
+    root = Path(program_dir)
+    project_file = yaml.safe_load((root / "Pulumi.yaml").read_text())
+    project = str(project_file["name"])
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+
+    def full(key: str) -> str:
+        return key if ":" in key else f"{project}:{key}"
+
+    for key, decl in (project_file.get("config") or {}).items():
+        default = decl.get("default") if isinstance(decl, Mapping) and "type" in decl else decl
+        if isinstance(decl, Mapping) and "value" in decl:
+            default = decl["value"]
+        if default is not None:
+            config[full(key)], _ = _config_value(default)
+    stack_file = root / f"Pulumi.{stack}.yaml"
+    if not stack_file.exists():
+        raise FileNotFoundError(f"stack {stack!r}: {stack_file} does not exist")
+    for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
+        config[full(key)], secret = _config_value(value)
+        if secret:
+            secret_keys.append(full(key))
+    return project, config, secret_keys
+
+
+def run_program(
+    program_dir: str | os.PathLike[str],
+    stack: str,
+    mocks: pulumi_mocks.Mocks | None = None,
+    *,
+    config_overrides: Mapping[str, str] | None = None,
+    preview: bool = False,
+    program: Callable[[], None] | None = None,
+) -> ProgramRun:
+    """Evaluate a program folder (its ``__main__.py``, or ``program`` when given) under mocks.
+
+    Runs in a fresh ``contextvars`` context so that several runs in one process do not share the Pulumi runtime's
+    root stack, config or outstanding outputs. Exceptions raised by the program propagate unchanged.
+    """
+    root = Path(program_dir).resolve()
+    project, config, secret_keys = load_stack_config(root, stack)
+    for key, value in (config_overrides or {}).items():
+        config[key if ":" in key else f"{project}:{key}"] = value
+    run = ProgramRun(project=project, stack=stack, config=config)
+    mocks = mocks or DefaultMocks()
+
+    def evaluate() -> None:
+        monitor = RecordingMonitor(mocks, run)
+        pulumi.runtime.settings.ROOT.set(None)
+        set_all_config(dict(config), secret_keys)
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+        pulumi.runtime.settings.SETTINGS.outputs.clear()
+        body = program or (lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__"))
+
+        async def main() -> None:
+            body()
+            stack_resource = pulumi.runtime.settings.get_root_resource()
+            for key, value in dict(getattr(stack_resource, "outputs", {})).items():
+                out = pulumi.Output.from_input(value)
+                run.exports[key] = await out.future(with_unknowns=True)
+                if await out.is_secret():
+                    run.secret_exports.add(key)
+
+        _sync_await(run_pulumi_func(main))
+
+    old_cwd = os.getcwd()
+    sys.path.insert(0, str(root))
+    try:
+        os.chdir(root)
+        contextvars.Context().run(evaluate)
+    finally:
+        os.chdir(old_cwd)
+        sys.path.remove(str(root))
+    return run
