@@ -1,0 +1,85 @@
+"""The lambdakit policy pack: every rule, and how an environment file resolves to levels and settings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+
+from . import access, event_sources, iam, lambda_function, runtimes, stack
+from ._common import PACK_NAME, Rule
+
+PACK_DIR = Path(__file__).resolve().parent
+CONFIG_DIR = PACK_DIR / "config"
+ENVIRONMENTS = ("dev", "staging", "prod")
+
+RULES: list[Rule] = [
+    *runtimes.RULES,
+    *lambda_function.RULES,
+    *event_sources.RULES,
+    *access.RULES,
+    *iam.RULES,
+    *stack.RULES,
+]
+RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
+
+DESCRIPTION = (
+    "lambdakit: CrossGuard rules for AWS Lambda on pulumi-aws (runtimes, limits, tracing, failure handling, "
+    "access, IAM, concurrency, aliases, logs); protects Lambda resources whether or not lambdakit built them."
+)
+
+
+def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
+    return [rule.to_policy() for rule in RULES]
+
+
+def load_config(env_or_path: str | Path) -> dict[str, Any]:
+    """An environment's policy config (``dev``/``staging``/``prod`` or a path to a JSON file)."""
+    path = Path(env_or_path)
+    if str(env_or_path) in ENVIRONMENTS:
+        path = CONFIG_DIR / f"{env_or_path}.json"
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: policy config must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def resolve(config: Mapping[str, Any]) -> dict[str, tuple[EnforcementLevel, dict[str, Any]]]:
+    """Per rule, the enforcement level and settings the CLI would send in Configure for this config file:
+    the rule's default, overridden by ``all``, overridden by the rule's own entry; settings over schema defaults."""
+    unknown = sorted(set(config) - set(RULES_BY_NAME) - {"all"})
+    if unknown:
+        raise ValueError(f"policy config names unknown policies {unknown}; known: {sorted(RULES_BY_NAME)}")
+    resolved: dict[str, tuple[EnforcementLevel, dict[str, Any]]] = {}
+    everyone = config.get("all")
+    for rule in RULES:
+        level = rule.default_level
+        if isinstance(everyone, str):
+            level = EnforcementLevel(everyone)
+        elif isinstance(everyone, Mapping) and "enforcementLevel" in everyone:
+            level = EnforcementLevel(everyone["enforcementLevel"])
+        entry = config.get(rule.name)
+        settings = rule.defaults()
+        if isinstance(entry, str):
+            level = EnforcementLevel(entry)
+        elif isinstance(entry, Mapping):
+            if "enforcementLevel" in entry:
+                level = EnforcementLevel(entry["enforcementLevel"])
+            extra = sorted(set(entry) - set(rule.config) - {"enforcementLevel"})
+            if extra:
+                raise ValueError(f"policy {rule.name}: unknown settings {extra}; known: {sorted(rule.config)}")
+            settings.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
+        resolved[rule.name] = (level, settings)
+    return resolved
+
+
+def pack_kwargs() -> dict[str, Any]:
+    return {
+        "name": PACK_NAME,
+        "description": DESCRIPTION,
+        "policies": policies(),
+        "enforcement_level": EnforcementLevel.ADVISORY,
+    }
