@@ -50,6 +50,9 @@ class Registration:
     protect: bool
     aliases: list[str]
     provider: str
+    ignore_changes: list[str] = field(default_factory=list)
+    secret_inputs: set[str] = field(default_factory=set)
+    """Top-level input names whose value is, or contains, a Pulumi secret."""
 
 
 @dataclass
@@ -95,16 +98,29 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 outputs=dict(state),
                 id=response.id or None,
                 dependencies=list(request.dependencies),
-                property_dependencies={
-                    k: list(v.urns) for k, v in request.propertyDependencies.items()
-                },
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 protect=bool(request.protect),
                 aliases=[str(a) for a in request.aliasURNs],
                 provider=request.provider,
+                ignore_changes=list(request.ignoreChanges),
+                secret_inputs={k for k, v in request.object.fields.items() if _contains_secret(v)},
             )
         )
         return response
 
+
+def _contains_secret(value: Any) -> bool:
+    """Whether a protobuf Value carries Pulumi's secret signature anywhere inside it."""
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        fields = value.struct_value.fields
+        sig = fields.get(rpc._special_sig_key)
+        if sig is not None and sig.string_value == rpc._special_secret_sig:
+            return True
+        return any(_contains_secret(v) for v in fields.values())
+    if kind == "list_value":
+        return any(_contains_secret(v) for v in value.list_value.values)
+    return False
 
 
 def _arn(service: str, resource: str, region: bool = True) -> str:
@@ -195,16 +211,16 @@ class DefaultMocks(pulumi_mocks.Mocks):
             state["arn"] = _arn(t.split(":")[1].split("/")[0], f"{name}")
         return f"{rid}-id" if rid == name else rid, state
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": MOCK_ACCOUNT, "arn": _arn("iam", "user/mock", region=False), "userId": "mock"}, None
+            return {"accountId": MOCK_ACCOUNT, "arn": _arn("iam", "user/mock", region=False), "userId": "mock"}, []
         if args.token == "aws:index/getRegion:getRegion":
-            return {"name": MOCK_REGION, "region": MOCK_REGION, "id": MOCK_REGION}, None
+            return {"name": MOCK_REGION, "region": MOCK_REGION, "id": MOCK_REGION}, []
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, None
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
         if args.token == "aws:iam/getPolicyDocument:getPolicyDocument":
-            return {"json": json.dumps({"Version": "2012-10-17", "Statement": args.args.get("statements", [])})}, None
-        return {}, None
+            return {"json": json.dumps({"Version": "2012-10-17", "Statement": args.args.get("statements", [])})}, []
+        return {}, []
 
 
 def _config_value(value: Any) -> tuple[str, bool]:
@@ -254,17 +270,20 @@ def run_program(
     config_overrides: Mapping[str, str] | None = None,
     preview: bool = False,
     program: Callable[[], None] | None = None,
+    into: ProgramRun | None = None,
 ) -> ProgramRun:
     """Evaluate a program folder (its ``__main__.py``, or ``program`` when given) under mocks.
 
     Runs in a fresh ``contextvars`` context so that several runs in one process do not share the Pulumi runtime's
-    root stack, config or outstanding outputs. Exceptions raised by the program propagate unchanged.
+    root stack, config or outstanding outputs. Exceptions raised by the program propagate unchanged; pass ``into``
+    to keep what was registered before the exception (tests use it to check that nothing was half-created).
     """
     root = Path(program_dir).resolve()
     project, config, secret_keys = load_stack_config(root, stack)
     for key, value in (config_overrides or {}).items():
         config[key if ":" in key else f"{project}:{key}"] = value
-    run = ProgramRun(project=project, stack=stack, config=config)
+    run = into if into is not None else ProgramRun(project=project, stack=stack, config=config)
+    run.project, run.stack, run.config = project, stack, config
     mocks = mocks or DefaultMocks()
 
     def evaluate() -> None:
