@@ -10,9 +10,9 @@ from pathlib import Path
 # The plugin runs with this folder as its working directory; import the package from its parent.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pulumi.provider.experimental import component_provider_host  # noqa: E402
+from pulumi.provider.experimental import component_provider_host
 
-from components import LambdaLayer, LambdaService  # noqa: E402
+from components import LambdaLayer, LambdaService
 
 PLUGIN_COMPONENTS = [LambdaService, LambdaLayer]
 
