@@ -99,7 +99,11 @@ def render(text: str) -> str:
         pattern = _pattern(block)
         if pattern.search(text):
             body = generate()
-            text = pattern.sub(lambda m, body=body: m.group(1) + body + m.group(3), text)
+
+            def replace(m: re.Match[str], body: str = body) -> str:
+                return m.group(1) + body + m.group(3)
+
+            text = pattern.sub(replace, text)
     return text
 
 
