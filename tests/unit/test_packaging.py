@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from components.packaging import (
 )
 
 
-def write(root: Path, files: dict[str, str | bytes]) -> Path:
+def write(root: Path, files: Mapping[str, str | bytes]) -> Path:
     for rel, content in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -37,7 +38,7 @@ def write(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
-SOURCE = {
+SOURCE: dict[str, str | bytes] = {
     "handler.py": "from lib.util import add\n\ndef handler(event, context):\n    return add(1, 2)\n",
     "lib/__init__.py": "",
     "lib/util.py": "def add(a, b):\n    return a + b\n",
@@ -45,7 +46,7 @@ SOURCE = {
     "bin/run.sh": "#!/bin/sh\necho hi\n",
 }
 
-NOISE = {
+NOISE: dict[str, str | bytes] = {
     "__pycache__/handler.cpython-312.pyc": b"\x00bytecode",
     "lib/__pycache__/util.cpython-311.pyc": b"\x00bytecode",
     "lib/old.pyc": b"\x00",
@@ -143,7 +144,7 @@ def test_changing_a_file_changes_the_hash_and_reverting_rewrites_nothing(tmp_pat
     assert changed.source_code_hash != original.source_code_hash
     assert changed.path != original.path
 
-    (src / "lib" / "util.py").write_text(SOURCE["lib/util.py"])
+    (src / "lib" / "util.py").write_text(str(SOURCE["lib/util.py"]))
     reverted = build_in(program, src)
     after = os.stat(reverted.path)
     assert reverted == original
