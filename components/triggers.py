@@ -1072,7 +1072,9 @@ class _Builder:
                     protocol="lambda",
                     endpoint=self.target.alias_arn,
                     filter_policy=policy,
-                    filter_policy_scope=trigger.get("filter_policy_scope") if policy is not None else None,
+                    filter_policy_scope=(
+                        trigger.get("filter_policy_scope", DEFAULT_SNS_FILTER_SCOPE) if policy is not None else None
+                    ),
                     redrive_policy=(
                         pulumi.Output.from_input(dlq).apply(lambda arn: json.dumps({"deadLetterTargetArn": arn}))
                         if dlq is not None
