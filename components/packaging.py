@@ -74,9 +74,11 @@ ARCHITECTURES = ("arm64", "x86_64")
 _WHEEL_MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
 
 # glibc of the OS under each Python runtime: python3.8-3.11 run on Amazon Linux 2 (glibc 2.26), python3.12 and later
-# on Amazon Linux 2023 (glibc 2.34). A manylinux_2_X wheel runs where glibc >= 2.X.
-# Source: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
-_AL2_PYTHON_MINORS = frozenset({8, 9, 10, 11})
+# on Amazon Linux 2023 (glibc 2.34), the retired python3.7 and earlier on Amazon Linux 1 (glibc 2.17). A manylinux_2_X
+# wheel runs where glibc >= 2.X. Source: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
+_LAST_AL1_PYTHON_MINOR = 7
+_LAST_AL2_PYTHON_MINOR = 11
+_GLIBC_AL1 = 17
 _GLIBC_AL2 = 26
 _GLIBC_AL2023 = 34
 _MANYLINUX_FLOOR = 17  # manylinux2014 == manylinux_2_17; older wheels come in through pip's manylinux2014 aliases
@@ -87,6 +89,9 @@ _UNIX = 3  # ZipInfo.create_system for Unix: external_attr then carries the POSI
 # Lambda rejects a deployment package (function or layer) that unzips to more than 250 MB.
 # Source: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 UNZIPPED_MAX_BYTES = 262_144_000
+# A zip uploaded directly (pulumi-aws `code`, i.e. CreateFunction/PublishLayerVersion ZipFile) may be at most 50 MB;
+# larger packages must go through S3. Not enforced here: the caller knows how the bundle is uploaded.
+ZIPPED_DIRECT_UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 
 BUILD_SUBDIR = Path(".lambdakit") / "build"
 # Bump when the install command or the normalisation below changes, so old cache entries are not reused.
@@ -229,7 +234,12 @@ def pip_platforms(runtime: str, architecture: str) -> list[str]:
     if version is None:
         raise ValueError(f"runtime {runtime!r} is not a Python runtime; only Python runtimes install requirements")
     minor = int(version.split(".")[1])
-    glibc = _GLIBC_AL2 if minor in _AL2_PYTHON_MINORS else _GLIBC_AL2023
+    if minor <= _LAST_AL1_PYTHON_MINOR:
+        glibc = _GLIBC_AL1
+    elif minor <= _LAST_AL2_PYTHON_MINOR:
+        glibc = _GLIBC_AL2
+    else:
+        glibc = _GLIBC_AL2023
     machine = _WHEEL_MACHINE[architecture]
     tags = [f"manylinux_2_{g}_{machine}" for g in range(glibc, _MANYLINUX_FLOOR - 1, -1)]
     return [*tags, f"manylinux2014_{machine}"]
@@ -242,10 +252,9 @@ def _requirements_inputs(requirements: Path, depth: int = 0) -> list[str]:
     if depth < 5:
         for line in text.splitlines():
             match = _NESTED_REQUIREMENTS_RE.match(line)
-            nested = requirements.parent / match.group(1) if match else None
-            if nested is not None and nested.is_file():
-                parts.append(f"--- {match.group(1) if match else ''}\n")
-                parts.extend(_requirements_inputs(nested, depth + 1))
+            if match and (requirements.parent / match.group(1)).is_file():
+                parts.append(f"--- {match.group(1)}")
+                parts.extend(_requirements_inputs(requirements.parent / match.group(1), depth + 1))
     return parts
 
 

@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ def write(root: Path, files: Mapping[str, str | bytes]) -> Path:
         if isinstance(content, bytes):
             path.write_bytes(content)
         else:
-            path.write_text(content)
+            path.write_text(content, encoding="utf-8")
     return root
 
 
@@ -395,3 +396,22 @@ def test_arm64_requirements_are_installed_as_aarch64_wheels(tmp_path: Path, monk
     monkeypatch.setattr(packaging.subprocess, "run", no_pip)
     again = build_function_bundle(str(shutil.copytree(src, tmp_path / "copy")), build_dir=tmp_path / "b", **args)
     assert Path(again.path).read_bytes() == Path(bundle.path).read_bytes()
+
+
+# Built with CPython 3.11, 3.12 and 3.13 (zlib 1.2.13) on x86_64 Linux: all gave this hash.
+GOLDEN_SOURCE: dict[str, str | bytes] = {
+    "handler.py": "def handler(e, c):\n    return 1\n",
+    "lib/__init__.py": 'X = "\u00e9t\u00e9"\n',
+    "run.sh": "#!/bin/sh\necho hi\n",
+}
+GOLDEN_HASH = "Tv1QKECm0uglnNmsm/jkNA5uZq+ZvL2uz58vO6KNaAs="
+
+
+def test_zip_bytes_match_the_recorded_build(tmp_path: Path) -> None:
+    # A different hash here means this machine's Python or zlib writes different zip bytes than the recorded build:
+    # functions would publish new versions when deployed from here.
+    src = write(tmp_path / "src", GOLDEN_SOURCE)
+    bundle = build_function_bundle(str(src), runtime="python3.12", architecture="arm64", name="x", build_dir=tmp_path)
+    assert bundle.source_code_hash == GOLDEN_HASH, (
+        f"zip bytes differ from the recorded build (zlib {zlib.ZLIB_RUNTIME_VERSION})"
+    )
