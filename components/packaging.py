@@ -275,12 +275,13 @@ def deps_cache_key(requirements: str | os.PathLike[str], *, runtime: str, archit
 
 
 def _cache_root(cache_dir: str | os.PathLike[str] | None) -> Path:
+    # Absolute: pip runs in the requirements file's folder, so a relative --target would land there.
     if cache_dir is not None:
-        return Path(cache_dir)
+        return Path(cache_dir).resolve()
     if os.environ.get("LAMBDAKIT_CACHE_DIR"):
-        return Path(os.environ["LAMBDAKIT_CACHE_DIR"])
+        return Path(os.environ["LAMBDAKIT_CACHE_DIR"]).resolve()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "lambdakit"
+    return (Path(base) / "lambdakit").resolve()
 
 
 def _strip_pip_noise(target: Path) -> None:

@@ -346,6 +346,22 @@ def test_requirements_install_is_cached(tmp_path: Path, monkeypatch) -> None:
     assert "--platform manylinux2014_x86_64" in " ".join(fake.commands[1])
 
 
+def test_a_relative_cache_dir_is_resolved_against_the_program_folder(tmp_path: Path, monkeypatch) -> None:
+    # pip runs in the requirements file's folder: a relative --target must not be resolved there
+    fake = FakePip()
+    monkeypatch.setattr(packaging.subprocess, "run", fake)
+    monkeypatch.chdir(tmp_path)
+    src = write(tmp_path / "src", {**SOURCE, "requirements.txt": "fakepkg==1.0\n"})
+    bundle = build_function_bundle(
+        "src", runtime="python3.12", architecture="arm64", name="orders", cache_dir="cache", build_dir="out"
+    )
+    target = fake.commands[0][fake.commands[0].index("--target") + 1]
+    assert Path(target).is_absolute() and Path(target).parent == tmp_path / "cache" / "deps", target
+    assert "fakepkg/__init__.py" in entries(bundle.path)
+    assert not (src / "cache").exists()
+    assert Path(bundle.path).parent == tmp_path / "out"
+
+
 def test_pip_failure_names_the_target_and_keeps_no_partial_cache(tmp_path: Path, monkeypatch) -> None:
     def failing(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(command, 1, "", "ERROR: No matching distribution found for nopkg")
