@@ -24,7 +24,8 @@ is already a lost event, so the DLQ alarms fire on the first minute. Missing dat
 function is healthy.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Pulumi's component schema inference reads these TypedDicts'
+# annotations at run time and does not resolve string annotations.
 
 import math
 from collections.abc import Mapping, Sequence

@@ -5,7 +5,8 @@ where they apply, iterator age (stream sources), dead-letter-queue depth and age
 are read on the alias (``Resource = "<function>:<alias>"``) like the alarms, so the dashboard shows what callers see.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Pulumi's component schema inference reads these TypedDicts'
+# annotations at run time and does not resolve string annotations.
 
 import json
 import re

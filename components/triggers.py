@@ -11,7 +11,8 @@ Two entry points, used by ``LambdaService`` in this order:
 - :func:`create_triggers` registers the children with ``parent=`` the component.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Pulumi's component schema inference reads these TypedDicts'
+# annotations at run time and does not resolve string annotations.
 
 import functools
 import json
