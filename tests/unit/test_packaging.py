@@ -160,6 +160,27 @@ def test_adding_an_excluded_file_does_not_change_the_hash(tmp_path: Path, build_
     assert build_in(tmp_path / "program", src).source_code_hash == before.source_code_hash
 
 
+def test_symlinks_are_packaged_as_their_content_without_looping(tmp_path: Path, build_in) -> None:
+    shared = write(tmp_path / "shared", {"common.py": "COMMON = 1\n"})
+    src = write(tmp_path / "src", {"handler.py": "import common\n"})
+    (src / "common.py").symlink_to(shared / "common.py")
+    (src / "loop").symlink_to(src, target_is_directory=True)
+    bundle = build_in(tmp_path / "program", src)
+    with zipfile.ZipFile(bundle.path) as zf:
+        assert zf.read("common.py") == b"COMMON = 1\n"
+        assert sorted(zf.namelist()) == ["common.py", "handler.py"], "a folder seen already is not packaged again"
+
+
+def test_entry_names_are_nfc_normalised(tmp_path: Path, build_in) -> None:
+    # macOS file systems may hand back decomposed names; a Linux checkout has them composed
+    decomposed = write(tmp_path / "nfd", {"cafe\u0301.txt": "x"})
+    composed = write(tmp_path / "nfc", {"caf\u00e9.txt": "x"})
+    a = build_in(tmp_path / "program", decomposed)
+    b = build_in(tmp_path / "program", composed)
+    assert entries(a.path) == ["caf\u00e9.txt"]
+    assert a.source_code_hash == b.source_code_hash
+
+
 def test_layer_places_files_under_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     flat = write(tmp_path / "flat", {"shared/__init__.py": "X = 1\n", "tests/test_shared.py": ""})
