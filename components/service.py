@@ -289,7 +289,9 @@ class LambdaService(pulumi.ComponentResource):
         for source in plan["sources"]:
             if source.kind == "sqs":
                 check_visibility_timeout(name, source, plan["timeout"])
-            create_mapping(name, source, alias.arn, pulumi.ResourceOptions(parent=self, depends_on=depends))
+            # The alias ARN input already orders the mapping after the function and its role policy (AWS checks the
+            # role's permissions on the source when the mapping is created).
+            create_mapping(name, source, alias.arn, child)
 
         async_cfg = plan["async_invoke"]
         if async_cfg is not None:
@@ -310,7 +312,7 @@ class LambdaService(pulumi.ComponentResource):
                 )
                 if success is not None or failure is not None
                 else None,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+                opts=child,
             )
 
         self.function_name = function.name
