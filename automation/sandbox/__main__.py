@@ -1,0 +1,104 @@
+"""``python -m automation.sandbox --stack dev``: deploy a stack into a local AWS emulator and smoke-invoke it.
+
+Exit status: 0 when every function answered through its alias without an error, 1 when one did not, 2 when the
+deploy itself failed (the message names the resource and what AWS would have said).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .deploy import deploy, smoke
+from .emulator import Sandbox
+from .exceptions import SandboxError
+from .report import render, to_json
+
+
+def _payload(spec: str) -> tuple[str, Any]:
+    service, sep, value = spec.partition("=")
+    if not sep or not service:
+        raise argparse.ArgumentTypeError(f"--payload must be SERVICE=JSON or SERVICE=@FILE, got {spec!r}")
+    text = Path(value[1:]).read_text() if value.startswith("@") else value
+    try:
+        return service, json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--payload {service}: not valid JSON ({exc})") from exc
+
+
+def _config(spec: str) -> tuple[str, str]:
+    key, sep, value = spec.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"--config must be KEY=VALUE, got {spec!r}")
+    return key, value
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m automation.sandbox",
+        description=(
+            "Deploy a stack of a lambdakit Pulumi program into a local AWS emulator (moto) and invoke each function "
+            "through its alias. Needs no AWS account and no Pulumi CLI."
+        ),
+    )
+    parser.add_argument("--stack", default="dev", help="stack to deploy (reads Pulumi.<stack>.yaml). Default: dev")
+    parser.add_argument("--program", default=".", help="program folder (with Pulumi.yaml). Default: .")
+    parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
+    parser.add_argument(
+        "--payload",
+        metavar="SERVICE=JSON",
+        type=_payload,
+        action="append",
+        default=[],
+        help="smoke payload for a service (or function name); JSON inline or @file.json. Repeatable",
+    )
+    parser.add_argument(
+        "--config", metavar="KEY=VALUE", type=_config, action="append", default=[], help="override a config value"
+    )
+    parser.add_argument("--no-invoke", action="store_true", help="deploy and describe only; do not invoke")
+    parser.add_argument(
+        "--serve",
+        metavar="PORT",
+        type=int,
+        help="run the emulator on this port and keep it running after the report, for inspection with boto3",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for picking versions on weighted aliases")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    program = Path(args.program).resolve()
+    if not (program / "Pulumi.yaml").exists():
+        print(f"error: {program} has no Pulumi.yaml (use --program to point at the program folder)", file=sys.stderr)
+        return 2
+    print(f"Starting the local AWS emulator and deploying stack {args.stack!r} ...", file=sys.stderr, flush=True)
+    with Sandbox(port=args.serve or 0, seed=args.seed) as sandbox:
+        try:
+            deployment = deploy(sandbox, program, args.stack, config_overrides=dict(args.config))
+        except (SandboxError, FileNotFoundError, ValueError, TypeError) as exc:
+            print(f"error: the {args.stack} stack did not deploy: {exc}", file=sys.stderr)
+            return 2
+        if not args.no_invoke:
+            print("Invoking each function through its alias ...", file=sys.stderr, flush=True)
+            smoke(sandbox, deployment, dict(args.payload))
+        print(render(deployment, endpoint=sandbox.endpoint_url, serving=args.serve is not None), flush=True)
+        if args.json:
+            Path(args.json).write_text(json.dumps(to_json(deployment, endpoint=sandbox.endpoint_url), indent=2))
+            print(f"\nJSON report written to {args.json}")
+        failed = [v.name for v in deployment.services if v.smoke is not None and not v.smoke.ok]
+        if args.serve is not None:
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                print("\nStopping the emulator.", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

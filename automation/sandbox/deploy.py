@@ -1,0 +1,400 @@
+"""Deploy a program's stack into a running sandbox, describe what was deployed, and smoke-invoke it.
+
+``deploy()`` first evaluates the program with the default mocks (cheap, nothing created) to refuse unknown resource
+types before anything is deployed and to learn which published versions the aliases expect from earlier deploys;
+then it evaluates it again with ``MotoMocks``, which creates every resource in moto. ``describe_services()`` reads the
+deployed state back with boto3, as a user inspecting the sandbox would, and ``smoke()`` invokes each function through
+its alias with an event shaped like its trigger's.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from automation.program import ProgramRun, run_program
+
+from . import events, rules
+from .emulator import Sandbox, exported_env, split_function
+from .exceptions import UnknownResourceTypeError
+from .mocks import HANDLERS, Deployed, MotoMocks
+from .runner import InvokeResult
+
+SERVICE_COMPONENT = "lambdakit:index:LambdaService"
+
+
+@dataclass
+class Trigger:
+    """One way the function is invoked, as wired in the emulator."""
+
+    kind: str  # sqs | dynamodb | kinesis | url | http | schedule | s3 | sns | invoke
+    source: str  # short name of the source (queue, table, rule, bucket, principal)
+    source_arn: str
+    qualifier: str | None
+    detail: str = ""
+
+
+@dataclass
+class ServiceView:
+    """A deployed function and its wiring, read back from the emulator."""
+
+    name: str
+    function_name: str
+    runtime: str
+    handler: str
+    memory_size: int
+    timeout: int
+    architectures: list[str]
+    reserved_concurrency: int | None
+    versions: list[str]
+    alias: str | None
+    alias_version: str | None
+    routing: dict[str, float]
+    triggers: list[Trigger] = field(default_factory=list)
+    async_config: dict[str, Any] | None = None
+    provisioned_concurrency: str | None = None
+    dead_letter_target: str | None = None
+    log_group: str = ""
+    layers: list[str] = field(default_factory=list)
+    function_url: str | None = None
+    smoke_kind: str = "plain"
+    smoke_payload: Any = None
+    smoke: InvokeResult | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body = {k: v for k, v in self.__dict__.items() if k not in ("smoke", "triggers", "smoke_payload")}
+        body["triggers"] = [t.__dict__ for t in self.triggers]
+        body["smoke"] = self.smoke.to_json() if self.smoke else None
+        return body
+
+
+@dataclass
+class Deployment:
+    """The outcome of one sandbox deploy."""
+
+    program_dir: str
+    stack: str
+    project: str
+    run: ProgramRun
+    deployed: list[Deployed]
+    seconds: float
+    history: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+    services: list[ServiceView] = field(default_factory=list)
+
+    @property
+    def exports(self) -> dict[str, Any]:
+        return self.run.exports
+
+    def by_type(self, type_: str) -> list[Deployed]:
+        return [d for d in self.deployed if d.type == type_]
+
+    def not_emulated(self) -> list[Deployed]:
+        return [d for d in self.deployed if d.custom and not d.emulated]
+
+    def service(self, name: str) -> ServiceView:
+        for view in self.services:
+            if name in (view.name, view.function_name):
+                return view
+        raise KeyError(f"no service {name!r} in the {self.stack} deployment: {[s.name for s in self.services]}")
+
+
+def plan_history(plan: ProgramRun) -> dict[str, int]:
+    """How many versions each function needs published before this deploy's own, from a default-mocks plan.
+
+    An alias that names a version other than the one this deploy publishes (``stableVersion: "3"`` while the new
+    code becomes a new version) refers to an earlier deploy's version: the sandbox publishes stand-ins up to it.
+    """
+    published = {
+        str(r.outputs.get("name")): str(r.outputs.get("version"))
+        for r in plan.by_type("aws:lambda/function:Function")
+        if r.outputs.get("name")
+    }
+    history: dict[str, int] = {}
+    for alias in plan.by_type("aws:lambda/alias:Alias"):
+        fname, _ = split_function(str(alias.inputs.get("functionName", "")))
+        new = published.get(fname)
+        weights = ((alias.inputs.get("routingConfig") or {}).get("additionalVersionWeights")) or {}
+        for version in [str(alias.inputs.get("functionVersion", "")), *map(str, weights)]:
+            if version.isdigit() and version != new:
+                history[fname] = max(history.get(fname, 0), int(version))
+    return history
+
+
+def unknown_types(plan: ProgramRun) -> dict[str, list[str]]:
+    unknown: dict[str, list[str]] = defaultdict(list)
+    for r in plan.registrations:
+        if r.custom and r.type not in HANDLERS:
+            unknown[r.type].append(r.name)
+    return dict(unknown)
+
+
+def deploy(
+    sandbox: Sandbox,
+    program_dir: str | Path = ".",
+    stack: str = "dev",
+    *,
+    config_overrides: Mapping[str, str] | None = None,
+    history: Mapping[str, int] | None = None,
+) -> Deployment:
+    """Deploy ``stack`` of the program in ``program_dir`` into ``sandbox`` and read its services back."""
+    program_dir = str(Path(program_dir).resolve())
+    plan = run_program(program_dir, stack, config_overrides=config_overrides)
+    unknown = unknown_types(plan)
+    if unknown:
+        raise UnknownResourceTypeError(unknown)
+    resolved_history = dict(history) if history is not None else plan_history(plan)
+    mocks = MotoMocks(sandbox, history=resolved_history)
+    started = time.perf_counter()
+    with exported_env(sandbox):
+        try:
+            run = run_program(program_dir, stack, mocks, config_overrides=config_overrides)
+        except Exception as exc:
+            # The SDK reports a failed registration in its own words; the sandbox's error names the resource.
+            if mocks.errors:
+                raise mocks.errors[0] from exc
+            raise
+    if mocks.errors:
+        raise mocks.errors[0]
+    seconds = time.perf_counter() - started
+    _attach_urns(mocks.deployed, run)
+    deployment = Deployment(
+        program_dir=program_dir,
+        stack=stack,
+        project=run.project,
+        run=run,
+        deployed=mocks.deployed,
+        seconds=seconds,
+        history=resolved_history,
+    )
+    deployment.warnings = _post_checks(sandbox, deployment)
+    deployment.services = describe_services(sandbox, deployment)
+    return deployment
+
+
+def _attach_urns(deployed: list[Deployed], run: ProgramRun) -> None:
+    queues: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for r in run.registrations:
+        queues[(r.type, r.name)].append(r)
+    for d in deployed:
+        candidates = queues.get((d.type, d.name))
+        if candidates:
+            r = candidates.pop(0)
+            d.urn, d.parent = r.urn, r.parent
+
+
+def _post_checks(sandbox: Sandbox, deployment: Deployment) -> list[str]:
+    warnings: list[str] = []
+    lam = sandbox.client("lambda")
+    events_client = sandbox.client("events")
+    for d in deployment.by_type("aws:cloudwatch/eventTarget:EventTarget"):
+        target = str(d.state.get("arn", ""))
+        if target.startswith("arn:aws:lambda:"):
+            rule = events_client.describe_rule(
+                Name=d.state["rule"],
+                **({"EventBusName": d.state["eventBusName"]} if d.state.get("eventBusName") else {}),
+            )
+            warnings += rules.events_invoke_warnings(lam, rule["Arn"], target)
+    for d in deployment.deployed:
+        warnings += [f"{d.name}: {n}" for n in d.notes if "will fail" in n]
+    return warnings
+
+
+def _service_names(deployment: Deployment) -> dict[str, str]:
+    """function name -> service name (the LambdaService component's name, else the function resource's)."""
+    components = {d.urn: d.name for d in deployment.deployed if d.type == SERVICE_COMPONENT and d.urn}
+    names = {}
+    for d in deployment.by_type("aws:lambda/function:Function"):
+        names[str(d.state["name"])] = components.get(d.parent, d.name)
+    return names
+
+
+def _short(arn: str) -> str:
+    tail = arn.split(":")[-1]
+    return tail.split("/")[-1] if "/" in tail else tail
+
+
+def describe_services(sandbox: Sandbox, deployment: Deployment) -> list[ServiceView]:
+    lam = sandbox.client("lambda")
+    all_esms = lam.list_event_source_mappings()["EventSourceMappings"]
+    views = []
+    for fname, service in _service_names(deployment).items():
+        config = lam.get_function_configuration(FunctionName=fname)
+        versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=fname)["Versions"]]
+        aliases = lam.list_aliases(FunctionName=fname)["Aliases"]
+        alias = next((a for a in aliases if a["Name"] == "live"), aliases[0] if aliases else None)
+        reserved = lam.get_function_concurrency(FunctionName=fname).get("ReservedConcurrentExecutions")
+        view = ServiceView(
+            name=service,
+            function_name=fname,
+            runtime=config.get("Runtime", ""),
+            handler=config.get("Handler", ""),
+            memory_size=int(config.get("MemorySize", 128)),
+            timeout=int(config.get("Timeout", 3)),
+            architectures=list(config.get("Architectures", [])),
+            reserved_concurrency=reserved,
+            versions=[v for v in versions if v != "$LATEST"],
+            alias=alias["Name"] if alias else None,
+            alias_version=alias["FunctionVersion"] if alias else None,
+            routing={
+                str(k): float(v)
+                for k, v in ((alias or {}).get("RoutingConfig") or {}).get("AdditionalVersionWeights", {}).items()
+            },
+            dead_letter_target=(config.get("DeadLetterConfig") or {}).get("TargetArn"),
+            log_group=(config.get("LoggingConfig") or {}).get("LogGroup", f"/aws/lambda/{fname}"),
+            layers=[_short_layer(layer["Arn"]) for layer in config.get("Layers", [])],
+        )
+        for esm in all_esms:
+            arn_fn, qualifier = split_function(esm["FunctionArn"])
+            if arn_fn != fname:
+                continue
+            source_arn = esm["EventSourceArn"]
+            kind = source_arn.split(":")[2]
+            detail = [f"batch {esm.get('BatchSize')}"]
+            if esm.get("MaximumBatchingWindowInSeconds"):
+                detail.append(f"window {esm['MaximumBatchingWindowInSeconds']} s")
+            if esm.get("StartingPosition"):
+                detail.append(esm["StartingPosition"])
+            if esm.get("FunctionResponseTypes"):
+                detail.append("partial batch failures")
+            if esm.get("BisectBatchOnFunctionError"):
+                detail.append("bisect on error")
+            if esm.get("MaximumRetryAttempts") is not None:
+                detail.append(f"retries {esm['MaximumRetryAttempts']}")
+            on_failure = ((esm.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+            if on_failure:
+                detail.append(f"on failure -> {_short(on_failure)}")
+            source = source_arn.split(":")[5].split("/")[1] if kind == "dynamodb" else _short(source_arn)
+            view.triggers.append(Trigger(kind, source, source_arn, qualifier, ", ".join(detail)))
+        for qualifier in [None, *[a["Name"] for a in aliases]]:
+            view.triggers += _permission_triggers(lam, fname, qualifier)
+        try:
+            url = lam.get_function_url_config(FunctionName=fname)
+            view.function_url = url["FunctionUrl"]
+            view.triggers.append(
+                Trigger("url", "function URL", url["FunctionUrl"], view.alias, url.get("AuthType", ""))
+            )
+        except lam.exceptions.ResourceNotFoundException:
+            pass
+        for qualifier in [a["Name"] for a in aliases] + [None]:
+            key = (fname, qualifier or "")
+            if key in sandbox.async_configs:
+                view.async_config = sandbox.async_configs[key].response()
+                break
+        for d in deployment.by_type("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"):
+            if d.state.get("functionName") == fname:
+                count = d.state.get("provisionedConcurrentExecutions")
+                view.provisioned_concurrency = f"{count} on {d.state.get('qualifier')} (checked, not emulated)"
+        view.smoke_kind, view.smoke_payload = _default_event(sandbox, view)
+        views.append(view)
+    return views
+
+
+def _short_layer(arn: str) -> str:
+    parts = arn.split(":")
+    return f"{parts[6]}:{parts[7]}" if len(parts) > 7 else arn
+
+
+def _permission_triggers(lam: Any, fname: str, qualifier: str | None) -> list[Trigger]:
+    try:
+        kwargs = {"FunctionName": fname, **({"Qualifier": qualifier} if qualifier else {})}
+        statements = json.loads(lam.get_policy(**kwargs)["Policy"]).get("Statement", [])
+    except lam.exceptions.ResourceNotFoundException:
+        return []
+    found = []
+    for s in statements:
+        resource = str(s.get("Resource", ""))
+        _, res_qualifier = split_function(resource)
+        if res_qualifier != qualifier:
+            continue
+        principal = s.get("Principal")
+        service = principal.get("Service") if isinstance(principal, dict) else str(principal)
+        condition = s.get("Condition") or {}
+        source = (condition.get("ArnLike") or {}).get("AWS:SourceArn") or (condition.get("ArnEquals") or {}).get(
+            "AWS:SourceArn", ""
+        )
+        kind = {
+            "events.amazonaws.com": "schedule",
+            "s3.amazonaws.com": "s3",
+            "sns.amazonaws.com": "sns",
+            "apigateway.amazonaws.com": "http",
+        }.get(str(service), "invoke")
+        label = _short(source) if source else str(service)
+        found.append(Trigger(kind, label, source, qualifier, f"permission {s.get('Sid')} for {service}"))
+    return found
+
+
+def _table_keys(sandbox: Sandbox, stream_arn: str) -> dict[str, str]:
+    table = stream_arn.split(":")[5].split("/")[1]
+    described = sandbox.client("dynamodb").describe_table(TableName=table)["Table"]
+    types = {a["AttributeName"]: a["AttributeType"] for a in described["AttributeDefinitions"]}
+    return {k["AttributeName"]: types.get(k["AttributeName"], "S") for k in described["KeySchema"]}
+
+
+def _default_event(sandbox: Sandbox, view: ServiceView) -> tuple[str, Any]:
+    kinds = {t.kind: t for t in view.triggers}
+    if "sqs" in kinds:
+        return "SQS batch", events.sqs_event(kinds["sqs"].source_arn)
+    if "dynamodb" in kinds:
+        arn = kinds["dynamodb"].source_arn
+        return "DynamoDB stream", events.dynamodb_event(arn, _table_keys(sandbox, arn))
+    if "kinesis" in kinds:
+        return "Kinesis record", events.kinesis_event(kinds["kinesis"].source_arn)
+    if "url" in kinds or "http" in kinds:
+        return "HTTP GET /health", events.http_event()
+    if "s3" in kinds:
+        bucket = kinds["s3"].source_arn.split(":::")[-1] or "sandbox-bucket"
+        return "S3 put", events.s3_event(bucket)
+    if "sns" in kinds:
+        return "SNS message", events.sns_event(kinds["sns"].source_arn)
+    if "schedule" in kinds:
+        return "scheduled event", events.scheduled_event(kinds["schedule"].source_arn)
+    if view.async_config is not None:
+        return "async JSON", events.plain_event()
+    return "JSON", events.plain_event()
+
+
+_DURATION = re.compile(r"Duration: ([0-9.]+) ms")
+
+
+def smoke(sandbox: Sandbox, deployment: Deployment, overrides: Mapping[str, Any] | None = None) -> list[ServiceView]:
+    """Invoke every service through its alias with boto3 (as a user would) and keep each result on its view.
+
+    ``overrides`` maps a service or function name to the payload to send instead of the default event.
+    """
+    lam = sandbox.client("lambda")
+    overrides = dict(overrides or {})
+    for view in deployment.services:
+        payload = view.smoke_payload
+        for key in (view.name, view.function_name):
+            if key in overrides:
+                payload, view.smoke_kind = overrides[key], "--payload"
+        body = payload if isinstance(payload, bytes | str) else json.dumps(payload)
+        kwargs: dict[str, Any] = {"FunctionName": view.function_name, "Payload": body, "LogType": "Tail"}
+        if view.alias:
+            kwargs["Qualifier"] = view.alias
+        response = lam.invoke(**kwargs)
+        log = base64.b64decode(response.get("LogResult", "")).decode(errors="replace")
+        match = _DURATION.search(log)
+        request = re.search(r"START RequestId: (\S+)", log)
+        text = response["Payload"].read().decode(errors="replace")
+        view.smoke = InvokeResult(
+            function_name=view.function_name,
+            qualifier=view.alias,
+            executed_version=str(response.get("ExecutedVersion", "")),
+            status_code=int(response["StatusCode"]),
+            payload=text,
+            function_error=response.get("FunctionError"),
+            log=log,
+            duration_ms=float(match.group(1)) if match else 0.0,
+            request_id=request.group(1) if request else "",
+            emulated="Sandbox.RuntimeNotEmulated" not in text,
+        )
+    return deployment.services

@@ -1,0 +1,249 @@
+"""Lambda API rules the emulator does not enforce, checked where the sandbox creates or records a resource.
+
+moto accepts invalid alias weights, has no provisioned concurrency API and does not compare an SQS queue's
+visibility timeout with the function timeout; AWS rejects all of these at deploy time. Each check raises
+``RuleViolationError`` naming the resource, the field, the rule and the value, in the words of the AWS error where there
+is one. Checks that AWS itself only surfaces at run time return warnings for the report instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .exceptions import RuleViolationError
+
+# Source: AWS Lambda quotas and the Lambda API reference (CreateFunction, CreateEventSourceMapping, CreateAlias,
+# PutProvisionedConcurrencyConfig).
+MEMORY_MB = (128, 10_240)
+TIMEOUT_S = (1, 900)
+EPHEMERAL_MB = (512, 10_240)
+MAX_LAYERS = 5
+ENV_BYTES = 4096
+RESERVED_ENV = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)
+SQS_BATCH_WITHOUT_WINDOW = 10
+SQS_BATCH_MAX = 10_000
+FIFO_BATCH_MAX = 10
+STREAM_BATCH_MAX = 10_000
+PC_DIMENSION = "lambda:function:ProvisionedConcurrency"
+
+
+def _range(what: str, field: str, value: Any, bounds: tuple[int, int], unit: str) -> None:
+    if value is None:
+        return
+    low, high = bounds
+    if not low <= int(value) <= high:
+        raise RuleViolationError(f"{what}: {field} must be {low}-{high} {unit}, got {value}")
+
+
+def check_function(name: str, inp: Mapping[str, Any]) -> None:
+    what = f"function {name}"
+    _range(what, "memorySize", inp.get("memorySize"), MEMORY_MB, "MB")
+    _range(what, "timeout", inp.get("timeout"), TIMEOUT_S, "seconds")
+    _range(what, "ephemeralStorage.size", (inp.get("ephemeralStorage") or {}).get("size"), EPHEMERAL_MB, "MB")
+    layers = inp.get("layers") or []
+    if len(layers) > MAX_LAYERS:
+        raise RuleViolationError(f"{what}: layers must be at most {MAX_LAYERS}, got {len(layers)}")
+    variables = (inp.get("environment") or {}).get("variables") or {}
+    reserved = sorted(set(variables) & RESERVED_ENV)
+    if reserved:
+        raise RuleViolationError(f"{what}: environment variables {reserved} are reserved by Lambda and cannot be set")
+    size = len(json.dumps(variables, separators=(",", ":")).encode())
+    if size > ENV_BYTES:
+        raise RuleViolationError(f"{what}: environment variables must total at most {ENV_BYTES} bytes, got {size}")
+
+
+def check_alias(function: str, alias: str, version: str, weights: Mapping[str, float], versions: Sequence[str]) -> None:
+    what = f"alias {function}:{alias}"
+    if version != "$LATEST" and version not in versions:
+        raise RuleViolationError(f"{what}: functionVersion {version} does not exist (published: {', '.join(versions)})")
+    if not weights:
+        return
+    if version == "$LATEST":
+        raise RuleViolationError(f"{what}: $LATEST is not supported for an alias pointing to more than 1 version")
+    if len(weights) > 1:
+        raise RuleViolationError(
+            f"{what}: routingConfig may route to at most one additional version, got {sorted(weights)}"
+        )
+    for extra, weight in weights.items():
+        if extra == "$LATEST" or extra not in versions:
+            raise RuleViolationError(f"{what}: additional version {extra} must be an existing published version")
+        if extra == version:
+            raise RuleViolationError(f"{what}: additional version {extra} must differ from functionVersion {version}")
+        if not 0.0 < float(weight) < 1.0:
+            raise RuleViolationError(
+                f"{what}: additional version weight must be between 0 and 1 (exclusive), got {weight}"
+            )
+
+
+def check_event_source_mapping(
+    function: str,
+    source: str,
+    inp: Mapping[str, Any],
+    function_timeout: int,
+    queue_visibility_timeout: int | None,
+) -> None:
+    what = f"event source mapping {function} <- {source.split(':')[-1]}"
+    batch = inp.get("batchSize")
+    window = int(inp.get("maximumBatchingWindowInSeconds") or 0)
+    service = source.split(":")[2]
+    if service == "sqs":
+        if source.endswith(".fifo"):
+            limit = FIFO_BATCH_MAX
+        else:
+            limit = SQS_BATCH_MAX if window >= 1 else SQS_BATCH_WITHOUT_WINDOW
+        if batch is not None and not 1 <= int(batch) <= limit:
+            hint = (
+                "" if window or source.endswith(".fifo") else " (up to 10000 with maximumBatchingWindowInSeconds >= 1)"
+            )
+            raise RuleViolationError(f"{what}: batchSize must be 1-{limit}{hint}, got {batch}")
+        if queue_visibility_timeout is not None and queue_visibility_timeout < function_timeout:
+            raise RuleViolationError(
+                f"{what}: Queue visibility timeout: {queue_visibility_timeout} seconds is less than Function timeout: "
+                f"{function_timeout} seconds"
+            )
+        if inp.get("startingPosition"):
+            raise RuleViolationError(
+                f"{what}: startingPosition is not supported for SQS, got {inp['startingPosition']}"
+            )
+    elif service in ("dynamodb", "kinesis"):
+        if not inp.get("startingPosition"):
+            raise RuleViolationError(
+                f"{what}: startingPosition is required for a stream source (TRIM_HORIZON or LATEST)"
+            )
+        if batch is not None and not 1 <= int(batch) <= STREAM_BATCH_MAX:
+            raise RuleViolationError(f"{what}: batchSize must be 1-{STREAM_BATCH_MAX}, got {batch}")
+
+
+def check_qualified(kind: str, name: str, function: str, qualifier: str | None, aliases: Sequence[str]) -> None:
+    if qualifier and qualifier != "$LATEST" and not qualifier.isdigit() and qualifier not in aliases:
+        raise RuleViolationError(
+            f"{kind} {name}: qualifier {qualifier} is not an alias of {function} ({list(aliases)})"
+        )
+
+
+def check_provisioned_concurrency(
+    function: str,
+    qualifier: str | None,
+    count: int,
+    versions: Sequence[str],
+    aliases: Mapping[str, Mapping[str, Any]],
+    reserved: int | None,
+) -> None:
+    what = f"provisioned concurrency on {function}:{qualifier}"
+    if not qualifier or qualifier == "$LATEST":
+        raise RuleViolationError(
+            f"{what}: qualifier must be an alias or a published version, never $LATEST or empty (got {qualifier!r})"
+        )
+    if qualifier.isdigit():
+        if qualifier not in versions:
+            raise RuleViolationError(f"{what}: version {qualifier} does not exist")
+    elif qualifier not in aliases:
+        raise RuleViolationError(f"{what}: alias {qualifier} does not exist (aliases: {sorted(aliases)})")
+    else:
+        routing = (aliases[qualifier].get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        if routing:
+            raise RuleViolationError(
+                f"{what}: Alias with weights can not be used with Provisioned Concurrency (routing {dict(routing)}); "
+                "shift traffic fully before asking for provisioned concurrency"
+            )
+    if count < 1:
+        raise RuleViolationError(f"{what}: provisionedConcurrentExecutions must be at least 1, got {count}")
+    if reserved is not None and count > int(reserved):
+        raise RuleViolationError(
+            f"{what}: provisionedConcurrentExecutions {count} exceeds the function's reserved concurrency {reserved}"
+        )
+
+
+def check_lambda_scaling_resource(name: str, inp: Mapping[str, Any]) -> None:
+    if inp.get("serviceNamespace") != "lambda":
+        return
+    resource = str(inp.get("resourceId", ""))
+    parts = resource.split(":")
+    if len(parts) != 3 or parts[0] != "function" or not parts[2] or parts[2] == "$LATEST":
+        raise RuleViolationError(
+            f"scaling resource {name}: resourceId must be function:<name>:<alias or version> (never $LATEST), "
+            f"got {resource!r}"
+        )
+    if inp.get("scalableDimension") != PC_DIMENSION:
+        raise RuleViolationError(
+            f"scaling resource {name}: scalableDimension must be {PC_DIMENSION}, got {inp.get('scalableDimension')!r}"
+        )
+
+
+def _statements(lambda_client: Any, function: str, qualifier: str | None) -> list[dict[str, Any]]:
+    try:
+        kwargs = {"FunctionName": function, **({"Qualifier": qualifier} if qualifier else {})}
+        return list(json.loads(lambda_client.get_policy(**kwargs)["Policy"]).get("Statement", []))
+    except Exception:
+        return []
+
+
+def _allows(statement: Mapping[str, Any], service: str, target_arn: str, source_arn: str) -> bool:
+    principal = statement.get("Principal")
+    principal_service = principal.get("Service") if isinstance(principal, Mapping) else principal
+    if principal_service != service or statement.get("Effect", "Allow") != "Allow":
+        return False
+    if str(statement.get("Resource", "")) != target_arn:
+        return False
+    condition = statement.get("Condition") or {}
+    allowed_source = (condition.get("ArnLike") or {}).get("AWS:SourceArn") or (condition.get("ArnEquals") or {}).get(
+        "AWS:SourceArn"
+    )
+    if allowed_source is None:
+        return True
+    if str(allowed_source).endswith("*"):
+        return source_arn.startswith(str(allowed_source)[:-1])
+    return bool(allowed_source == source_arn)
+
+
+def check_s3_can_invoke(lambda_client: Any, bucket: str, function_arn: str) -> None:
+    """S3 refuses a notification to a function whose resource policy does not let S3 (from this bucket) invoke it."""
+    parts = function_arn.split(":")
+    function, qualifier = parts[6], (parts[7] if len(parts) > 7 else None)
+    bucket_arn = f"arn:aws:s3:::{bucket}"
+    if not any(
+        _allows(s, "s3.amazonaws.com", function_arn, bucket_arn)
+        for s in _statements(lambda_client, function, qualifier)
+    ):
+        raise RuleViolationError(
+            f"bucket notification {bucket} -> {function_arn}: Unable to validate the following destination "
+            "configurations (no lambda:InvokeFunction permission for s3.amazonaws.com with this bucket as source "
+            "on exactly this function ARN)"
+        )
+
+
+def events_invoke_warnings(lambda_client: Any, rule_arn: str, function_arn: str) -> list[str]:
+    """EventBridge accepts a target it cannot invoke and fails at run time: report it as a warning."""
+    parts = function_arn.split(":")
+    function, qualifier = parts[6], (parts[7] if len(parts) > 7 else None)
+    if any(
+        _allows(s, "events.amazonaws.com", function_arn, rule_arn)
+        for s in _statements(lambda_client, function, qualifier)
+    ):
+        return []
+    return [
+        f"EventBridge rule {rule_arn.split('/')[-1]} has no permission to invoke {function_arn}: invocations will fail"
+    ]

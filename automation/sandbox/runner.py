@@ -1,0 +1,267 @@
+"""Run a deployed function's handler for real: its zip and its layers, in a separate Python process.
+
+moto cannot run handlers without docker, so the sandbox unpacks what was deployed (the function version's zip into a
+task root, its layers in order into an ``opt`` folder, as Lambda does under ``/var/task`` and ``/opt``) and runs
+``_bootstrap.py`` in a fresh interpreter with the Lambda environment variables set. The result is what Lambda's
+``Invoke`` would return: the payload, or ``FunctionError: Unhandled`` with ``errorType``/``errorMessage``, plus the
+log tail (START/END/REPORT lines included).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+_BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
+
+#: Lambda returns at most the last 4 KB of the log in ``x-amz-log-result``.
+LOG_TAIL_BYTES = 4096
+
+#: Extra wall-clock allowed on top of the function timeout for interpreter start-up before the process is killed.
+#: The handler's own timeout is enforced inside the process; this only guards against a hung import.
+STARTUP_ALLOWANCE_S = 10.0
+
+
+@dataclass
+class FunctionCode:
+    """What the runner needs from one published function version (read from the emulator)."""
+
+    function_name: str
+    version: str
+    runtime: str
+    handler: str
+    timeout: int
+    memory_size: int
+    code_zip: bytes
+    layer_zips: Sequence[bytes] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
+    log_group_name: str = ""
+    log_format: str = "Text"
+    application_log_level: str = ""
+    region: str = "us-east-1"
+
+
+@dataclass
+class InvokeResult:
+    """The outcome of one invocation, shaped like Lambda's ``Invoke`` response."""
+
+    function_name: str
+    qualifier: str | None
+    executed_version: str
+    status_code: int
+    payload: str
+    function_error: str | None = None
+    log: str = ""
+    duration_ms: float = 0.0
+    init_duration_ms: float = 0.0
+    request_id: str = ""
+    emulated: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.function_error is None and self.status_code < 300
+
+    @property
+    def error(self) -> dict[str, Any]:
+        """``{"errorType", "errorMessage", ...}`` when the function failed, else ``{}``."""
+        if not self.function_error:
+            return {}
+        try:
+            body = json.loads(self.payload)
+        except ValueError:
+            return {"errorType": "Unknown", "errorMessage": self.payload}
+        return body if isinstance(body, dict) else {"errorType": "Unknown", "errorMessage": str(body)}
+
+    @property
+    def log_tail(self) -> str:
+        """The last 4 KB of the log, as ``LogType=Tail`` returns it (decoded)."""
+        return self.log.encode()[-LOG_TAIL_BYTES:].decode(errors="replace")
+
+    @property
+    def log_result(self) -> str:
+        """The ``x-amz-log-result`` header value: base64 of the log tail."""
+        return base64.b64encode(self.log.encode()[-LOG_TAIL_BYTES:]).decode()
+
+    def first_log_line(self) -> str:
+        """The first line the handler itself wrote (START/END/REPORT lines skipped), or ``""``."""
+        for line in self.log.splitlines():
+            if line.strip() and not line.startswith(("START RequestId", "END RequestId", "REPORT RequestId")):
+                return line.strip()
+        return ""
+
+    def to_json(self) -> dict[str, Any]:
+        try:
+            payload: Any = json.loads(self.payload) if self.payload else None
+        except ValueError:
+            payload = self.payload
+        return {
+            "function_name": self.function_name,
+            "qualifier": self.qualifier,
+            "executed_version": self.executed_version,
+            "status_code": self.status_code,
+            "function_error": self.function_error,
+            "payload": payload,
+            "duration_ms": round(self.duration_ms, 2),
+            "init_duration_ms": round(self.init_duration_ms, 2),
+            "request_id": self.request_id,
+            "log_tail": self.log_tail,
+            "emulated": self.emulated,
+        }
+
+
+def _extract(zip_bytes: bytes, dest: Path) -> None:
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
+        zf.extractall(dest)
+
+
+class HandlerRunner:
+    """Unpacks code once per (code, layers) and runs invocations in fresh interpreters."""
+
+    def __init__(self, workdir: str | os.PathLike[str] | None = None, extra_env: Mapping[str, str] | None = None):
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="lambdakit-sandbox-"))
+        self.extra_env = dict(extra_env or {})
+
+    def _unpacked(self, kind: str, parts: Sequence[bytes]) -> Path:
+        digest = hashlib.sha256(b"".join(hashlib.sha256(p).digest() for p in parts)).hexdigest()[:16]
+        dest = self.workdir / kind / digest
+        if not dest.exists():
+            tmp = dest.with_name(dest.name + ".tmp")
+            tmp.mkdir(parents=True, exist_ok=True)
+            # Lambda extracts layers in order into /opt: a later layer overwrites files of an earlier one.
+            for part in parts:
+                _extract(part, tmp)
+            tmp.rename(dest)
+        return dest
+
+    def run(
+        self,
+        code: FunctionCode,
+        payload: bytes | str | None,
+        *,
+        qualifier: str | None,
+        invoked_function_arn: str,
+    ) -> InvokeResult:
+        request_id = str(uuid.uuid4())
+        body = payload.decode() if isinstance(payload, bytes) else (payload or "")
+        if not code.runtime.startswith("python"):
+            message = (
+                f"runtime {code.runtime} is not emulated: the sandbox runs Python handlers only "
+                f"(function {code.function_name})"
+            )
+            return InvokeResult(
+                function_name=code.function_name,
+                qualifier=qualifier,
+                executed_version=code.version,
+                status_code=200,
+                payload=json.dumps({"errorMessage": message, "errorType": "Sandbox.RuntimeNotEmulated"}),
+                function_error="Unhandled",
+                request_id=request_id,
+                emulated=False,
+            )
+        task_root = self._unpacked("task", [code.code_zip])
+        opt = self._unpacked("opt", list(code.layer_zips)) if code.layer_zips else None
+        py = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        sys_path = [str(task_root)]
+        if opt is not None:
+            sys_path += [str(opt / "python" / "lib" / py / "site-packages"), str(opt / "python")]
+        now = datetime.now(UTC)
+        stream = f"{now:%Y/%m/%d}/[{code.version}]{uuid.uuid4().hex}"
+        spec = {
+            "function_name": code.function_name,
+            "function_version": code.version,
+            "invoked_function_arn": invoked_function_arn,
+            "memory_size": code.memory_size,
+            "timeout": code.timeout,
+            "handler": code.handler,
+            "request_id": request_id,
+            "log_group_name": code.log_group_name,
+            "log_stream_name": stream,
+            "log_format": code.log_format,
+            "application_log_level": code.application_log_level,
+            "sys_path": sys_path,
+            "task_root": str(task_root),
+            "payload": body,
+        }
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "LAMBDA_TASK_ROOT": str(task_root),
+            "LAMBDA_RUNTIME_DIR": str(_BOOTSTRAP.parent),
+            "_HANDLER": code.handler,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{code.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": code.function_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": code.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(code.memory_size),
+            "AWS_LAMBDA_LOG_GROUP_NAME": code.log_group_name,
+            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+            "AWS_REGION": code.region,
+            "AWS_DEFAULT_REGION": code.region,
+            **self.extra_env,
+            **dict(code.environment),
+        }
+        if code.log_format == "JSON":
+            env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            if code.application_log_level:
+                env["AWS_LAMBDA_LOG_LEVEL"] = code.application_log_level
+        with tempfile.TemporaryDirectory(dir=self.workdir) as tmp:
+            spec_file, result_file = Path(tmp, "spec.json"), Path(tmp, "result.json")
+            spec_file.write_text(json.dumps(spec))
+            try:
+                proc = subprocess.run(
+                    [sys.executable, "-I", str(_BOOTSTRAP), str(spec_file), str(result_file)],
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    timeout=code.timeout + STARTUP_ALLOWANCE_S,
+                    check=False,
+                )
+                log = proc.stdout.decode(errors="replace")
+            except subprocess.TimeoutExpired as exc:
+                log = (exc.stdout or b"").decode(errors="replace")
+                log += f"\n{request_id} Task timed out after {code.timeout:.2f} seconds (process killed)\n"
+            outcome: dict[str, Any] = json.loads(result_file.read_text()) if result_file.exists() else {}
+        if not outcome:
+            # The interpreter died before writing a result (killed, crashed in native code): Lambda reports this
+            # as a runtime exit error.
+            outcome = {
+                "error": {
+                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited without providing a reason",
+                    "errorType": "Runtime.ExitError",
+                }
+            }
+        # Show paths as Lambda does (/var/task, /opt) so stack traces read like CloudWatch's.
+        log = log.replace(str(task_root), "/var/task")
+        if opt is not None:
+            log = log.replace(str(opt), "/opt")
+        error = outcome.get("error")
+        if error:
+            error["stackTrace"] = [
+                line.replace(str(task_root), "/var/task").replace(str(opt) if opt else "\0", "/opt")
+                for line in error.get("stackTrace", [])
+            ]
+        return InvokeResult(
+            function_name=code.function_name,
+            qualifier=qualifier,
+            executed_version=code.version,
+            status_code=200,
+            payload=json.dumps(error) if error else outcome.get("payload", "null"),
+            function_error="Unhandled" if error else None,
+            log=log,
+            duration_ms=float(outcome.get("duration_ms", 0.0)),
+            init_duration_ms=float(outcome.get("init_duration_ms", 0.0)),
+            request_id=request_id,
+        )
