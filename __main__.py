@@ -153,7 +153,10 @@ email_sender = lambda_service(
         **email_args,
         "code_path": "functions/email_sender",
         "description": "Sends order e-mails; invoked asynchronously",
-        "environment": {"LOG_LEVEL": email_args["application_log_level"], "SENDER": "orders@example.com"},
+        "environment": {
+            "LOG_LEVEL": email_args["application_log_level"],
+            "SENDER_ADDRESS": f"orders@{env}.example.com",
+        },
         "async_invoke": {
             "maximum_retry_attempts": 2,
             "maximum_event_age": 3600,
@@ -211,7 +214,7 @@ api_handler = lambda_service(
         **api_args,
         "code_path": "functions/api_handler",
         "description": "HTTP API for orders behind a Function URL",
-        "environment": {"LOG_LEVEL": api_args["application_log_level"]},
+        "environment": {"LOG_LEVEL": api_args["application_log_level"], "ENVIRONMENT": env},
     },
 )
 

@@ -373,7 +373,7 @@ class LambdaService(pulumi.ComponentResource):
 
 def _validate(name: str, args: Any) -> dict[str, Any]:
     """Resolve defaults and validate every input. Raises before anything is registered."""
-    from .packaging import build_function_bundle, bundle_from_zip
+    from .packaging import ZIPPED_DIRECT_UPLOAD_MAX_BYTES, build_function_bundle, bundle_from_zip
 
     if not isinstance(name, str) or not name:
         raise TypeError(f"LambdaService name must be a non-empty string, got {name!r}")
@@ -548,16 +548,26 @@ def _validate(name: str, args: Any) -> dict[str, Any]:
             if not has_zip
             else "and code_zip are mutually exclusive; give one",
         )
-    try:
-        if has_zip:
-            plan["bundle"] = bundle_from_zip(a["code_zip"])
-        else:
-            plan["bundle"] = build_function_bundle(
-                a["code_path"], runtime=runtime, architecture=architecture, name=name
-            )
-    except (OSError, ValueError) as exc:
+    if has_zip:
+        zip_path = a["code_zip"]
+        require_type(svc, "code_zip", zip_path, str, "a path to a .zip file")
+        try:
+            plan["bundle"] = bundle_from_zip(zip_path)
+        except ValueError as exc:
+            raise fail(svc, "code_zip", f"{zip_path!r} is not usable: {exc}") from exc
+    else:
+        # Packaging errors already name the service and the field.
+        plan["bundle"] = build_function_bundle(
+            a["code_path"], runtime=runtime, architecture=architecture, name=name, field="code_path"
+        )
+    if plan["bundle"].size > ZIPPED_DIRECT_UPLOAD_MAX_BYTES:
         field = "code_zip" if has_zip else "code_path"
-        raise fail(svc, field, f"could not be packaged: {exc}") from exc
+        raise fail(
+            svc,
+            field,
+            f"bundle must be at most {ZIPPED_DIRECT_UPLOAD_MAX_BYTES // (1024 * 1024)} MB zipped to upload directly "
+            f"(larger code belongs in a container image or a layer), got {plan['bundle'].size / 1048576:.1f} MB",
+        )
     return plan
 
 

@@ -363,6 +363,7 @@ INVALID = [
     ),
     ({"log_format": "Text", "application_log_level": "INFO"}, r"application_log_level needs log_format JSON"),
     ({"code_zip": "x.zip"}, r"code_path and code_zip are mutually exclusive"),
+    ({"code_path": "nope"}, r"orders: code_path .*'nope'.* does not exist"),
 ]
 
 
