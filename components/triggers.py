@@ -517,10 +517,10 @@ def _check_autoname(service: str, path: str, logical: str, kind: str, max_len: i
         )
 
 
-def _validate_s3(service: str, triggers: Sequence[Any]) -> None:
+def _validate_s3(service: str, triggers: Sequence[Any], offset: int = 0) -> None:
     s3_events = limits()["s3_events"]
     plain: list[tuple[int, object, frozenset[str], str | None, str | None]] = []
-    for i, trigger in enumerate(triggers):
+    for i, trigger in enumerate(triggers, start=offset):
         path = f"s3_triggers[{i}]"
         check_mapping(service, path, trigger, S3TriggerArgs)
         bucket = check_str(service, f"{path}.bucket", trigger["bucket"], max_len=63)
@@ -571,9 +571,9 @@ def _s3_events_intersect(a: frozenset[str], b: frozenset[str]) -> str | None:
     return None
 
 
-def _validate_schedules(service: str, schedules: Sequence[Any]) -> None:
+def _validate_schedules(service: str, schedules: Sequence[Any], offset: int = 0) -> None:
     lim = limits()
-    for i, schedule in enumerate(schedules):
+    for i, schedule in enumerate(schedules, start=offset):
         path = f"schedules[{i}]"
         check_mapping(service, path, schedule, ScheduleArgs)
         check_schedule_expression(service, f"{path}.expression", schedule["expression"])
@@ -596,9 +596,9 @@ def _validate_schedules(service: str, schedules: Sequence[Any]) -> None:
             _check_autoname(service, path, f"{service}-schedule-{i}", "EventBridge rule", lim["rule_name_max"])
 
 
-def _validate_event_rules(service: str, rules: Sequence[Any]) -> None:
+def _validate_event_rules(service: str, rules: Sequence[Any], offset: int = 0) -> None:
     lim = limits()
-    for i, rule in enumerate(rules):
+    for i, rule in enumerate(rules, start=offset):
         path = f"event_rules[{i}]"
         check_mapping(service, path, rule, EventRuleArgs)
         field_path = f"{path}.event_pattern"
@@ -613,8 +613,8 @@ def _validate_event_rules(service: str, rules: Sequence[Any]) -> None:
         _check_autoname(service, path, f"{service}-rule-{i}", "EventBridge rule", lim["rule_name_max"])
 
 
-def _validate_api_gateway(service: str, triggers: Sequence[Any]) -> None:
-    for i, trigger in enumerate(triggers):
+def _validate_api_gateway(service: str, triggers: Sequence[Any], offset: int = 0) -> None:
+    for i, trigger in enumerate(triggers, start=offset):
         path = f"api_gateway_triggers[{i}]"
         check_mapping(service, path, trigger, ApiGatewayTriggerArgs)
         api_id = check_str(service, f"{path}.api_id", trigger["api_id"])
@@ -710,8 +710,8 @@ def _validate_function_url(service: str, url: object) -> None:
     )
 
 
-def _validate_sns(service: str, triggers: Sequence[Any]) -> None:
-    for i, trigger in enumerate(triggers):
+def _validate_sns(service: str, triggers: Sequence[Any], offset: int = 0) -> None:
+    for i, trigger in enumerate(triggers, start=offset):
         path = f"sns_triggers[{i}]"
         check_mapping(service, path, trigger, SnsTriggerArgs)
         arn = check_arn(service, f"{path}.topic_arn", trigger["topic_arn"], "sns")
@@ -829,6 +829,21 @@ class _Builder:
             self._account = identity.account_id
         return self._account
 
+    def after_check(self, validate: Any, index: int, trigger: Mapping[str, Any], value: Any) -> Any:
+        """``value``, held back until the trigger's Output fields resolve and pass the checks plain values passed.
+
+        A trigger without Outputs was fully checked by :func:`validate_triggers`; ``value`` is returned as is.
+        """
+        if not any(is_output(v) for v in trigger.values()):
+            return value
+
+        def check(resolved: dict[str, Any]) -> Any:
+            fields, value = resolved["fields"], resolved["value"]
+            validate(self.service, [fields], offset=index)
+            return value
+
+        return pulumi.Output.all(fields=pulumi.Output.all(**trigger), value=value).apply(check)
+
     def opts(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self.parent, depends_on=[*self.target.depends_on, *depends_on])
 
@@ -849,12 +864,13 @@ class _Builder:
     def s3(self, triggers: Sequence[Mapping[str, Any]]) -> None:
         # One notification resource per bucket: PutBucketNotificationConfiguration replaces the bucket's whole
         # configuration, so two resources on one bucket would overwrite each other.
-        groups: dict[object, list[Mapping[str, Any]]] = {}
-        for trigger in triggers:
+        groups: dict[object, list[tuple[int, Mapping[str, Any]]]] = {}
+        for i, trigger in enumerate(triggers):
             bucket = trigger["bucket"]
-            groups.setdefault(bucket if isinstance(bucket, str) else id(bucket), []).append(trigger)
+            groups.setdefault(bucket if isinstance(bucket, str) else id(bucket), []).append((i, trigger))
         for j, group in enumerate(groups.values()):
-            bucket = group[0]["bucket"]
+            first, trigger = group[0]
+            bucket = self.after_check(_validate_s3, first, trigger, trigger["bucket"])
             source_arn = pulumi.Output.concat("arn:", self.partition, ":s3:::", bucket)
             permission = self.permission(f"{self.service}-s3-{j}-permission", "s3.amazonaws.com", source_arn)
             notification = aws.s3.BucketNotification(
@@ -862,12 +878,12 @@ class _Builder:
                 bucket=bucket,
                 lambda_functions=[
                     aws.s3.BucketNotificationLambdaFunctionArgs(
-                        lambda_function_arn=self.target.alias_arn,
+                        lambda_function_arn=self.after_check(_validate_s3, i, t, self.target.alias_arn),
                         events=list(dict.fromkeys(t.get("events", DEFAULT_S3_EVENTS))),
                         filter_prefix=t.get("filter_prefix"),
                         filter_suffix=t.get("filter_suffix"),
                     )
-                    for t in group
+                    for i, t in group
                 ],
                 # S3 test-invokes the destination when the configuration is saved and fails with "Unable to
                 # validate the following destination configurations" unless the permission already exists.
@@ -903,7 +919,7 @@ class _Builder:
                         target=aws.scheduler.ScheduleTargetArgs(
                             arn=self.target.alias_arn,
                             role_arn=self.out.scheduler_role.arn,
-                            input=schedule.get("input"),
+                            input=self.after_check(_validate_schedules, i, schedule, schedule.get("input")),
                             retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
                                 maximum_retry_attempts=retry[0], maximum_event_age_in_seconds=retry[1]
                             ),
@@ -918,7 +934,7 @@ class _Builder:
             else:
                 rule = aws.cloudwatch.EventRule(
                     name,
-                    schedule_expression=schedule["expression"],
+                    schedule_expression=self.after_check(_validate_schedules, i, schedule, schedule["expression"]),
                     description=schedule.get("description"),
                     state="ENABLED" if enabled else "DISABLED",
                     opts=self.opts(),
@@ -992,10 +1008,9 @@ class _Builder:
         for i, args in enumerate(rules):
             name = f"{self.service}-rule-{i}"
             bus = args.get("event_bus_name", DEFAULT_EVENT_BUS)
-            check = functools.partial(_resolved_pattern, self.service, f"event_rules[{i}].event_pattern")
             rule = aws.cloudwatch.EventRule(
                 name,
-                event_pattern=pulumi.Output.from_input(args["event_pattern"]).apply(check),
+                event_pattern=self.after_check(_validate_event_rules, i, args, args["event_pattern"]),
                 event_bus_name=bus,
                 description=args.get("description"),
                 state="ENABLED" if args.get("enabled", True) else "DISABLED",
@@ -1013,6 +1028,7 @@ class _Builder:
                 "arn:", self.partition, ":execute-api:", self.region, ":", self.account, ":",
                 trigger["api_id"], "/", stage, "/", route,
             )  # fmt: skip
+            source_arn = self.after_check(_validate_api_gateway, i, trigger, source_arn)
             permission = self.permission(f"{self.service}-apigw-{i}-permission", "apigateway.amazonaws.com", source_arn)
             self.out.api_gateway_permissions.append(permission)
 
@@ -1063,7 +1079,8 @@ class _Builder:
     def sns(self, triggers: Sequence[Mapping[str, Any]]) -> None:
         for i, trigger in enumerate(triggers):
             name = f"{self.service}-sns-{i}"
-            permission = self.permission(f"{name}-permission", "sns.amazonaws.com", trigger["topic_arn"])
+            topic = self.after_check(_validate_sns, i, trigger, trigger["topic_arn"])
+            permission = self.permission(f"{name}-permission", "sns.amazonaws.com", topic)
             policy = trigger.get("filter_policy")
             dlq = trigger.get("dlq_arn")
             self.out.subscriptions.append(
@@ -1086,13 +1103,6 @@ class _Builder:
                     opts=self.opts(permission),
                 )
             )
-
-
-def _resolved_pattern(service: str, path: str, text: str) -> str:
-    """The event pattern once an Output resolves: checked as eagerly as a plain value would have been."""
-    pattern = _check_json(service, path, text, max_len=limits()["event_pattern_max"])
-    _check_pattern(service, path, pattern, "pattern")
-    return text
 
 
 def create_triggers(
