@@ -26,8 +26,19 @@ def code_zip(marker: str) -> bytes:
     return buffer.getvalue()
 
 
+_CLIENTS: dict[tuple[int, str], Any] = {}
+
+
+def client(session: boto3.session.Session, service: str) -> Any:
+    """One client per session and service: creating a boto3 client costs more than a moto call."""
+    key = (id(session), service)
+    if key not in _CLIENTS:
+        _CLIENTS[key] = session.client(service)
+    return _CLIENTS[key]
+
+
 def role_arn(session: boto3.session.Session) -> str:
-    iam = session.client("iam")
+    iam = client(session, "iam")
     try:
         return str(iam.get_role(RoleName="lambdakit-test")["Role"]["Arn"])
     except iam.exceptions.NoSuchEntityException:
@@ -92,12 +103,14 @@ class Traffic:
     error_rate: dict[tuple[str, str], float | Callable[[dt.datetime], float]] = field(default_factory=dict)
     throttle_rate: dict[tuple[str, str], float] = field(default_factory=dict)
     functions: list[tuple[str, str]] = field(default_factory=list)  # (function, alias)
+    #: Put metrics only for versions an alias routes weight to (fewer moto calls where stable figures don't matter).
+    only_canary: bool = False
     #: (time, function, primary version, routing) observed at every interval, to check the stable kept serving.
     observed: list[tuple[dt.datetime, str, str, dict[str, float]]] = field(default_factory=list)
 
     def __call__(self, start: dt.datetime, end: dt.datetime) -> None:
-        lam = self.session.client("lambda")
-        cloudwatch = self.session.client("cloudwatch")
+        lam = client(self.session, "lambda")
+        cloudwatch = client(self.session, "cloudwatch")
         minutes = (end - start).total_seconds() / 60.0
         for function, alias_name in self.functions:
             try:
@@ -109,7 +122,7 @@ class Traffic:
                 k: float(v) for k, v in (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {}).items()
             }
             self.observed.append((end, function, primary, routing))
-            shares = {primary: 1.0 - sum(routing.values()), **routing}
+            shares = dict(routing) if self.only_canary else {primary: 1.0 - sum(routing.values()), **routing}
             for version, share in shares.items():
                 invocations = round(self.rate_per_minute * minutes * share)
                 rate = self.error_rate.get((function, version), 0.0)
@@ -152,7 +165,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws(config={"lambda": {"use_docker": False}}):
-        yield boto3.session.Session(region_name=REGION)
+        session = boto3.session.Session(region_name=REGION)
+        yield session
+        for key in [k for k in _CLIENTS if k[0] == id(session)]:
+            del _CLIENTS[key]
 
 
 @pytest.fixture
@@ -169,3 +185,172 @@ def make_function() -> Callable[..., None]:
 @pytest.fixture
 def traffic(aws: boto3.session.Session) -> Traffic:
     return Traffic(aws)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A fake Pulumi stack that deploys into moto what the reference program would, driven by the same config keys
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class FakeStack:
+    """Simulates the reference program's stack for the driver: ``up`` publishes a version when a service's code
+    changed and sets its alias from ``lambdakit:<configKey>`` {stableVersion, canaryWeight} exactly as the component
+    does, in moto. Preview returns the violations it was given; ``up`` can be told to fail. Like AWS, an ``up``
+    that changes provisioned concurrency on an alias that carries (or gets) weights fails."""
+
+    def __init__(
+        self,
+        name: str,
+        session: boto3.session.Session,
+        code: dict[str, str],
+        *,
+        config_keys: dict[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.session = session
+        self.code = code  # service -> code revision; shared with the test, which bumps it to release
+        self.config_keys = config_keys or {s: _camel(s) for s in code}
+        self.config: dict[str, Any] = {}
+        self.log: list[str] = []
+        self.violations: list[Any] = []
+        self.fail_up: str | None = None
+        self.ups: list[dict[str, Any]] = []  # config snapshot at each up
+        self.previews: list[tuple[list[str], list[str]]] = []
+        self._deployed_code: dict[str, str] = {}
+        self._pc: dict[str, Any] = {}
+        self._outputs: dict[str, Any] = {}
+
+    # -- config -----------------------------------------------------------------------------------------------
+    def set_config(self, key: str, value: str, *, path: bool = False) -> None:
+        self.log.append(f"set {key}={value}")
+        head, *rest = key.split(".") if path else [key]
+        target = self.config
+        for part in [head, *rest[:-1]]:
+            target = target.setdefault(part, {})
+        target[rest[-1] if rest else head] = value
+
+    def remove_config(self, key: str, *, path: bool = False) -> None:
+        head, *rest = key.split(".") if path else [key]
+        target: Any = self.config
+        for part in [head, *rest[:-1]]:
+            target = target.get(part) if isinstance(target, dict) else None
+            if target is None:
+                return
+        if isinstance(target, dict) and (rest[-1] if rest else head) in target:
+            self.log.append(f"remove {key}")
+            del target[rest[-1] if rest else head]
+
+    def service_config(self, service: str) -> dict[str, Any]:
+        return dict(self.config.get(f"lambdakit:{self.config_keys[service]}", {}))
+
+    # -- operations ---------------------------------------------------------------------------------------------
+    def preview(self, *, policy_packs: Any, policy_pack_configs: Any) -> Any:
+        from automation.driver import PreviewOutcome
+
+        self.log.append("preview")
+        self.previews.append((list(policy_packs), list(policy_pack_configs)))
+        changed = sum(1 for s, rev in self.code.items() if self._deployed_code.get(s) != rev)
+        return PreviewOutcome(violations=list(self.violations), changes={"update": changed, "same": 10})
+
+    def up(self) -> dict[str, Any]:
+        import copy
+
+        self.log.append("up")
+        self.ups.append(copy.deepcopy(self.config))
+        if self.fail_up:
+            raise RuntimeError(self.fail_up)
+        lam = client(self.session, "lambda")
+        services: dict[str, Any] = {}
+        for service, revision in self.code.items():
+            function = f"{service}-{self.name}"
+            if service not in self._deployed_code:
+                lam.create_function(
+                    FunctionName=function,
+                    Runtime="python3.12",
+                    Role=role_arn(self.session),
+                    Handler="index.handler",
+                    Code={"ZipFile": code_zip(revision)},
+                    Publish=True,
+                )
+            elif self._deployed_code[service] != revision:
+                lam.update_function_code(FunctionName=function, ZipFile=code_zip(revision), Publish=True)
+            self._deployed_code[service] = revision
+            versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=function)["Versions"]]
+            newest = max((v for v in versions if v.isdigit()), key=int)
+            cfg = self.service_config(service)
+            stable = str(cfg["stableVersion"]) if cfg.get("stableVersion") else None
+            weight = float(cfg["canaryWeight"]) if cfg.get("canaryWeight") else None
+            primary = stable or newest
+            routing = {newest: weight} if stable and weight and newest != stable else {}
+            try:
+                before = lam.get_alias(FunctionName=function, Name="live")
+                had_weights = bool((before.get("RoutingConfig") or {}).get("AdditionalVersionWeights"))
+            except lam.exceptions.ResourceNotFoundException:
+                before, had_weights = None, False
+            pc = cfg.get("provisionedConcurrency")
+            if pc != self._pc.get(service) and (routing or had_weights):
+                raise RuntimeError(
+                    f"{function}: InvalidParameterValueException: Alias with weights can not be used with "
+                    "Provisioned Concurrency"
+                )
+            self._pc[service] = pc
+            if before is None:
+                lam.create_alias(
+                    FunctionName=function,
+                    Name="live",
+                    FunctionVersion=primary,
+                    RoutingConfig={"AdditionalVersionWeights": routing},
+                )
+            else:
+                lam.update_alias(
+                    FunctionName=function,
+                    Name="live",
+                    FunctionVersion=primary,
+                    RoutingConfig={"AdditionalVersionWeights": routing},
+                )
+            services[service] = {
+                "config_key": self.config_keys[service],
+                "function_name": function,
+                "function_arn": f"arn:aws:lambda:{REGION}:123456789012:function:{function}",
+                "alias_name": "live",
+                "alias_arn": f"arn:aws:lambda:{REGION}:123456789012:function:{function}:live",
+                "version": newest,
+                "log_group_name": f"/aws/lambda/{function}",
+                "dlq_arn": None,
+                "alarm_arns": [],
+            }
+        self._outputs = {"services": services, "table_name": f"orders-{self.name}"}
+        return copy.deepcopy(self._outputs)
+
+    def outputs(self) -> dict[str, Any]:
+        return dict(self._outputs)
+
+
+def _camel(service: str) -> str:
+    first, *rest = service.split("-")
+    return first + "".join(part.title() for part in rest)
+
+
+class FakeBackend:
+    """Creates a :class:`FakeStack` per stack name on first selection and remembers the order of selection."""
+
+    def __init__(self, session: boto3.session.Session, code: dict[str, str]) -> None:
+        self.session = session
+        self.code = code
+        self.stacks: dict[str, FakeStack] = {}
+        self.selected: list[str] = []
+
+    def stack(self, name: str) -> FakeStack:
+        if name not in self.stacks:
+            self.stacks[name] = FakeStack(name, self.session, self.code)
+        return self.stacks[name]
+
+    def select_or_create(self, stack_name: str) -> FakeStack:
+        self.selected.append(stack_name)
+        return self.stack(stack_name)
+
+
+@pytest.fixture
+def fake_backend(aws: boto3.session.Session) -> FakeBackend:
+    """Two services of the reference program; bump ``backend.code[service]`` to release new code."""
+    return FakeBackend(aws, {"order-processor": "r1", "email-sender": "r1"})
