@@ -203,6 +203,8 @@ SNS_FILTER_SCOPES = ("MessageAttributes", "MessageBody")
 API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "*")
 #: S3 object keys are at most 1024 bytes, so a longer filter can never match.
 S3_FILTER_MAX = 1024
+#: IAM role names are at most 64 characters (IAM quotas).
+IAM_ROLE_NAME_MAX = 64
 #: Pulumi auto-names rules and schedules ``<logical name>-<7 hex>``; EventBridge names are at most 64 characters.
 AUTONAME_SUFFIX = 8
 
@@ -592,6 +594,7 @@ def _validate_schedules(service: str, schedules: Sequence[Any], offset: int = 0)
         _check_retry(service, path, schedule)
         if _uses_scheduler(schedule):
             _check_autoname(service, path, f"{service}-schedule-{i}", "Scheduler schedule", lim["schedule_name_max"])
+            _check_autoname(service, path, f"{service}-scheduler-role", "Scheduler's IAM role", IAM_ROLE_NAME_MAX)
         else:
             _check_autoname(service, path, f"{service}-schedule-{i}", "EventBridge rule", lim["rule_name_max"])
 

@@ -606,6 +606,13 @@ def test_a_service_name_too_long_for_eventbridge_names_is_rejected() -> None:
         validate_triggers(service, {"schedules": [{"expression": "rate(1 hour)"}]})
 
 
+def test_a_service_name_too_long_for_the_scheduler_role_name_is_rejected() -> None:
+    service = "a-service-name-of-forty-five-characters-xxxxx"
+    validate_triggers(service, {"schedules": [{"expression": "rate(1 hour)"}]})  # a rule's name still fits
+    with pytest.raises(ValueError, match=r"gives the Scheduler's IAM role the generated name .* at most 64"):
+        validate_triggers(service, {"schedules": [{"expression": "rate(1 hour)", "time_zone": "UTC"}]})
+
+
 def test_output_values_are_not_checked_eagerly() -> None:
     validate_triggers(
         "orders",
