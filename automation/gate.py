@@ -18,6 +18,7 @@ Exit codes: 0 no mandatory violation, 1 at least one mandatory violation, 2 the 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import subprocess
@@ -203,9 +204,7 @@ class _Providers:
             )
         else:
             package = reg.type.split(":", 1)[0]
-            props = {
-                k.split(":", 1)[1]: v for k, v in self._run.config.items() if k.startswith(f"{package}:")
-            }
+            props = {k.split(":", 1)[1]: v for k, v in self._run.config.items() if k.startswith(f"{package}:")}
             provider = analyzer_pb2.AnalyzerProviderResource(
                 type=f"pulumi:providers:{package}",
                 properties=_struct(props),
@@ -280,8 +279,10 @@ class EngineServer:
 
 # --- the analyzer side: the pack as the CLI runs it ---------------------------------------------------------
 
-_CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
-                    ("grpc.max_send_message_length", 400 * 1024 * 1024)]
+_CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 400 * 1024 * 1024),
+    ("grpc.max_send_message_length", 400 * 1024 * 1024),
+]
 
 
 class PolicyPackProcess:
@@ -431,6 +432,72 @@ def _collect(
     return out
 
 
+def _dispatch(
+    packs: Sequence[PolicyPackProcess],
+    requests: Sequence[analyzer_pb2.AnalyzeRequest],
+    stack_request: analyzer_pb2.AnalyzeStackRequest,
+    types: Mapping[str, tuple[str, str]],
+    out: list[Violation],
+    window: int = 32,
+) -> None:
+    """AnalyzeStack on the first pack; Analyze requests pulled from a shared queue, ``window`` in flight per pack.
+
+    A pack pulls its next request when one of its calls completes, so the pack busy with the stack takes fewer
+    resources and every CPU stays busy. Many calls in flight cost far less per call than one at a time.
+    """
+    todo = collections.deque(requests)
+    lock = threading.Lock()
+    done = threading.Event()
+    errors: list[BaseException] = []
+    outstanding = [0]
+
+    def finished(fut: Any, urn: str, pack: PolicyPackProcess) -> None:
+        try:
+            found = _collect(fut.result(), urn, types)
+        except BaseException as exc:  # re-raised on the calling thread below
+            found = []
+            errors.append(exc)
+        with lock:
+            out.extend(found)
+            outstanding[0] -= 1
+        submit(pack)
+
+    def submit(pack: PolicyPackProcess) -> None:
+        with lock:
+            if errors or not todo:
+                if outstanding[0] == 0:
+                    done.set()
+                return
+            req = todo.popleft()
+            outstanding[0] += 1
+        fut = pack.stub.Analyze.future(req, timeout=600)
+        fut.add_done_callback(lambda f, urn=req.urn, pack=pack: finished(f, urn, pack))
+
+    stack_future = packs[0].stub.AnalyzeStack.future(stack_request, timeout=600)
+    with lock:
+        outstanding[0] += 1
+
+    def stack_finished(fut: Any) -> None:
+        try:
+            found = _collect(fut.result(), "", types)
+        except BaseException as exc:
+            found = []
+            errors.append(exc)
+        with lock:
+            out.extend(found)
+            outstanding[0] -= 1
+            if outstanding[0] == 0 and (errors or not todo):
+                done.set()
+
+    stack_future.add_done_callback(stack_finished)
+    for _ in range(window):
+        for pack in packs:
+            submit(pack)
+    done.wait()
+    if errors:
+        raise GateError(f"analyzer call failed: {errors[0]!r}") from errors[0]
+
+
 def analyze(
     run: ProgramRun,
     policy_config: Mapping[str, Any],
@@ -478,14 +545,7 @@ def analyze(
             policies=policies,
             levels={k: v[0] for k, v in resolved.items()},
         )
-        # The stack request is the single largest piece of work: start it first on the first pack, and deal the
-        # per-resource requests over the packs so both CPUs stay busy.
-        pending: list[tuple[Any, str]] = [(packs[0].stub.AnalyzeStack.future(stack_request, timeout=600), "")]
-        for i, req in enumerate(requests):
-            pack = packs[(i + 1) % len(packs)]
-            pending.append((pack.stub.Analyze.future(req, timeout=600), req.urn))
-        for fut, urn in pending:
-            result.violations.extend(_collect(fut.result(), urn, types))
+        _dispatch(packs, requests, stack_request, types, result.violations)
         result.notes = list(engine.log.notes)
         result.violations.sort(key=lambda v: (v.level != "mandatory", v.policy, v.urn))
         return result

@@ -122,7 +122,7 @@ def _target(value: Any) -> Any:
     if name in ("_DictProxy", "_ListProxy", "_DictSecretsProxy", "_ListSecretsProxy"):
         try:
             return value["__target"]
-        except Exception:  # noqa: BLE001 - an odd proxy is treated as opaque data
+        except Exception:  # an odd proxy is treated as opaque data
             return value
     return value
 
@@ -151,7 +151,7 @@ class Props:
                     return None
                 try:
                     cur = _target(cur)[key] if key in cur else None
-                except Exception:  # noqa: BLE001 - proxies may raise on odd keys
+                except Exception:  # proxies may raise on odd keys
                     return None
             if cur is None:
                 return None
@@ -230,7 +230,7 @@ def connect_engine(address: str | None) -> None:
         from pulumi.runtime.proto import engine_pb2_grpc
 
         _engine_stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(address))
-    except Exception:  # noqa: BLE001 - logging must never break policy evaluation
+    except Exception:  # logging must never break policy evaluation
         _engine_stub = None
 
 
@@ -244,7 +244,7 @@ def _default_sink(policy: str, urn: str, message: str) -> None:
             with _engine_lock:
                 stub.Log(engine_pb2.LogRequest(severity=engine_pb2.WARNING, message=text, urn=urn or ""))
             return
-        except Exception:  # noqa: BLE001 - fall back to stderr when the engine is gone
+        except Exception:  # fall back to stderr when the engine is gone
             pass
     print(f"warning: {text} ({urn})", file=sys.stderr)
 
@@ -313,7 +313,7 @@ class Rule:
         ctx.provider_props = Props(args.provider.props) if args.provider is not None else Props({})
         try:
             self.resource_check(ctx)
-        except Exception as exc:  # noqa: BLE001 - a rule must never crash the preview
+        except Exception as exc:  # a rule must never crash the preview
             note(self.name, args.urn, f"{args.name}: rule skipped after an unexpected error: {exc!r}")
 
     def validate_stack(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -323,7 +323,7 @@ class Rule:
         ctx.cfg = self.settings(_get_config(args))
         try:
             self.stack_check(ctx)
-        except Exception as exc:  # noqa: BLE001 - a rule must never crash the preview
+        except Exception as exc:  # a rule must never crash the preview
             note(self.name, "", f"stack rule skipped after an unexpected error: {exc!r}")
 
     def to_policy(self) -> ResourceValidationPolicy | StackValidationPolicy:
@@ -346,7 +346,7 @@ class Rule:
 def _get_config(args: Any) -> Mapping[str, Any]:
     try:
         cfg = args.get_config()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return {}
     return cfg if isinstance(cfg, Mapping) else {}
 
@@ -398,7 +398,7 @@ class StackResource:
         deps = getattr(self._res, "property_dependencies", None) or {}
         try:
             return [str(getattr(d, "urn", "")) for d in (deps.get(prop) or [])]
-        except Exception:  # noqa: BLE001
+        except Exception:
             return []
 
     def region(self) -> str:
@@ -460,10 +460,6 @@ class StackContext:
     def skip(self, res: StackResource | None, what: str) -> None:
         name = f"{res.name}: " if res is not None else ""
         note(self.rule.name, res.urn if res is not None else "", f"{name}{what}; that part was skipped.")
-
-
-def level(name: str) -> dict[str, str]:
-    return {"type": "string", "enum": [name]}
 
 
 def num(default: float, description: str, minimum: float | None = None) -> dict[str, Any]:

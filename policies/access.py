@@ -20,14 +20,17 @@ def check_function_url(ctx: ResourceContext) -> None:
     if auth is UNKNOWN:
         ctx.skip("authorizationType")
     elif auth != "AWS_IAM" and not _allowed(ctx, "allowPublicUrls", function):
-        ctx.violation(f"function URL authorizationType is {auth!r}, so anyone on the internet can invoke it; "
-                      "use AWS_IAM (or allow-list the URL in allowPublicUrls).")
+        ctx.violation(
+            f"function URL authorizationType is {auth!r}, so anyone on the internet can invoke it; "
+            "use AWS_IAM (or allow-list the URL in allowPublicUrls)."
+        )
     origins = ctx.props.get("cors", "allowOrigins")
     if origins is UNKNOWN:
         ctx.skip("cors.allowOrigins")
     elif isinstance(origins, list) and "*" in origins and not _allowed(ctx, "allowWildcardOrigins", function):
-        ctx.violation("CORS allowOrigins contains '*'; list the exact origins (or allow-list the URL in "
-                      "allowWildcardOrigins).")
+        ctx.violation(
+            "CORS allowOrigins contains '*'; list the exact origins (or allow-list the URL in allowWildcardOrigins)."
+        )
 
 
 # Service principals whose permission cannot carry a source ARN.
@@ -47,19 +50,25 @@ def check_permission(ctx: ResourceContext) -> None:
     has_org = ctx.props.has("principalOrgId")
     if principal == "*":
         if not (has_arn or has_account or has_org):
-            ctx.violation("principal '*' without sourceArn, sourceAccount or principalOrgId lets any AWS account "
-                          "invoke the function; name the principal or add a source condition.")
+            ctx.violation(
+                "principal '*' without sourceArn, sourceAccount or principalOrgId lets any AWS account "
+                "invoke the function; name the principal or add a source condition."
+            )
         elif ctx.props.get("functionUrlAuthType") == "NONE":
             ctx.violation("principal '*' with functionUrlAuthType NONE makes the function URL public.")
         return
     if principal.endswith(".amazonaws.com") or principal.endswith(".amazon.com"):
         exempt = [str(p) for p in (ctx.cfg.get("principalsWithoutSourceArn") or NO_SOURCE_ARN_PRINCIPALS)]
         if not has_arn and principal not in exempt:
-            ctx.violation(f"service principal {principal} has no sourceArn, so any {principal} resource in any "
-                          "account can invoke the function (confused deputy); set sourceArn.")
+            ctx.violation(
+                f"service principal {principal} has no sourceArn, so any {principal} resource in any "
+                "account can invoke the function (confused deputy); set sourceArn."
+            )
         if principal == "s3.amazonaws.com" and not has_account:
-            ctx.violation("s3.amazonaws.com needs sourceAccount too: bucket ARNs carry no account, so a bucket of "
-                          "the same name in another account could invoke the function.")
+            ctx.violation(
+                "s3.amazonaws.com needs sourceAccount too: bucket ARNs carry no account, so a bucket of "
+                "the same name in another account could invoke the function."
+            )
 
 
 FUNCTION_URL_RULE = Rule(
@@ -87,8 +96,13 @@ PERMISSION_RULE = Rule(
     severity=Severity.CRITICAL,
     remediation="Set sourceArn to the invoking resource's ARN (and sourceAccount for S3), or name the principal.",
     url=f"{DOCS}/permissions-function-services.html",
-    anchors=["Security Hub Lambda.1", "CKV_AWS_301", "CKV_AWS_364", "AVD-AWS-0067", "cdk-nag Serverless "
-             "LambdaStarPermissions"],
+    anchors=[
+        "Security Hub Lambda.1",
+        "CKV_AWS_301",
+        "CKV_AWS_364",
+        "AVD-AWS-0067",
+        "cdk-nag Serverless LambdaStarPermissions",
+    ],
     resource_types=(PERMISSION,),
     config={
         "principalsWithoutSourceArn": strings(

@@ -38,8 +38,10 @@ def check_stream(ctx: ResourceContext) -> None:
         return
     destination = ctx.props.get("destinationConfig", "onFailure", "destinationArn")
     if destination is None or destination == "":
-        ctx.violation("stream mapping has no on-failure destination; set destinationConfig.onFailure.destinationArn "
-                      "(SQS queue, SNS topic or S3 bucket) so failed batches are not lost.")
+        ctx.violation(
+            "stream mapping has no on-failure destination; set destinationConfig.onFailure.destinationArn "
+            "(SQS queue, SNS topic or S3 bucket) so failed batches are not lost."
+        )
     max_retries = as_int(ctx.cfg.get("maxRetries"))
     max_retries = 10 if max_retries is None else max_retries
     retries = ctx.props.get("maximumRetryAttempts")
@@ -69,8 +71,10 @@ def check_sqs(ctx: ResourceContext) -> None:
         ctx.skip("functionResponseTypes")
         return
     if not isinstance(types, list) or "ReportBatchItemFailures" not in types:
-        ctx.violation("SQS mapping does not report partial batch failures; set functionResponseTypes = "
-                      "['ReportBatchItemFailures'] and return batchItemFailures from the handler.")
+        ctx.violation(
+            "SQS mapping does not report partial batch failures; set functionResponseTypes = "
+            "['ReportBatchItemFailures'] and return batchItemFailures from the handler."
+        )
 
 
 STREAM_FAILURES = Rule(

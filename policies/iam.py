@@ -16,9 +16,9 @@ from ._common import (
     ROLE_POLICY,
     ROLE_POLICY_ATTACHMENT,
     UNKNOWN,
+    Rule,
     StackContext,
     StackResource,
-    Rule,
     boolean,
     strings,
 )
@@ -61,7 +61,7 @@ def _as_list(value: Any) -> list[Any]:
     return [] if value is None else [value]
 
 
-def _document(value: Any) -> dict[str, Any] | None | Any:
+def _document(value: Any) -> dict[str, Any] | Any | None:
     """A policy document from a JSON string or a map; UNKNOWN when unknown; None when unreadable."""
     if value is UNKNOWN:
         return UNKNOWN
@@ -161,7 +161,11 @@ ROLE_LEAST_PRIVILEGE = Rule(
     remediation="Grant the exact actions on the exact ARNs the function uses (lambdakit's LambdaService does this "
     "from its triggers and grants); drop AdministratorAccess/PowerUserAccess.",
     url="https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html",
-    anchors=["cdk-nag AwsSolutions-IAM5", "CKV_AWS_1 (IAM *:*)", "AWS Config iam-policy-no-statements-with-admin-access"],
+    anchors=[
+        "cdk-nag AwsSolutions-IAM5",
+        "CKV_AWS_1 (IAM *:*)",
+        "AWS Config iam-policy-no-statements-with-admin-access",
+    ],
     resource_types=(FUNCTION, ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT),
     config={
         "wildcardResourceActions": strings(WILDCARD_ONLY_ACTIONS, "Actions that only accept Resource '*'."),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+
 from pulumi_policy import EnforcementLevel, Severity
 
 from ._common import (
@@ -43,9 +44,7 @@ def check_timeout(ctx: ResourceContext) -> None:
     present, timeout = _number(ctx, "timeout")
     maximum = as_int(ctx.cfg.get("maxSeconds")) or 900
     if not present:
-        ctx.violation(
-            f"timeout is not set (AWS default 3 s); set it explicitly to at most {maximum} s (maxSeconds)."
-        )
+        ctx.violation(f"timeout is not set (AWS default 3 s); set it explicitly to at most {maximum} s (maxSeconds).")
         return
     if timeout is not None and not 1 <= timeout <= maximum:
         ctx.violation(f"timeout must be 1-{maximum} seconds (maxSeconds), got {timeout}.")
@@ -103,8 +102,9 @@ def check_env_kms(ctx: ResourceContext) -> None:
         return
     key = ctx.props.get("kmsKeyArn")
     if key is None or key == "":
-        ctx.violation("environment variables are encrypted with the AWS managed key; set kmsKeyArn to a "
-                      "customer managed KMS key.")
+        ctx.violation(
+            "environment variables are encrypted with the AWS managed key; set kmsKeyArn to a customer managed KMS key."
+        )
 
 
 # Names that say "this holds a secret", and names that say "this only points at one".

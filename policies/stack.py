@@ -33,7 +33,7 @@ from ._common import (
 DOCS = "https://docs.aws.amazon.com/lambda/latest/dg"
 
 
-def _reserved(fn: StackResource) -> int | None | Any:
+def _reserved(fn: StackResource) -> int | Any | None:
     raw = fn.props.get("reservedConcurrentExecutions")
     if raw is UNKNOWN:
         return UNKNOWN
@@ -92,8 +92,11 @@ def check_sqs_queues(ctx: StackContext) -> None:
                     "while still being processed.",
                 )
             if not queue.props.has("redrivePolicy") and queue.urn not in redrive_links:
-                ctx.violation(queue, "queue feeding a function has no redrivePolicy; poison messages would be "
-                              "retried until they expire. Add a dead-letter queue with maxReceiveCount.")
+                ctx.violation(
+                    queue,
+                    "queue feeding a function has no redrivePolicy; poison messages would be "
+                    "retried until they expire. Add a dead-letter queue with maxReceiveCount.",
+                )
 
 
 def _qualifier_key(ctx: StackContext, res: StackResource) -> str | None:
@@ -110,8 +113,11 @@ def check_provisioned(ctx: StackContext) -> None:
     for pc in ctx.of_type(PROVISIONED_CONCURRENCY):
         qualifier = pc.props.get("qualifier")
         if qualifier == "$LATEST":
-            ctx.violation(pc, "provisioned concurrency targets $LATEST; AWS only allows it on a published version "
-                          "or an alias. Point qualifier at the alias.")
+            ctx.violation(
+                pc,
+                "provisioned concurrency targets $LATEST; AWS only allows it on a published version "
+                "or an alias. Point qualifier at the alias.",
+            )
         for alias in ctx.linked(pc, "qualifier", ALIAS):
             if alias.props.get("functionVersion") == "$LATEST":
                 ctx.violation(pc, f"provisioned concurrency targets alias {alias.name}, which points at $LATEST.")
@@ -129,32 +135,42 @@ def check_provisioned(ctx: StackContext) -> None:
             per_function[fn.urn].append((pc, count))
     for (_fn_urn, _key), configs in per_target.items():
         if len(configs) > 1:
-            ctx.violation(configs[1], f"{len(configs)} provisioned concurrency configs target the same function and "
-                          f"qualifier ({', '.join(c.name for c in configs)}); AWS keeps one per qualifier.")
-    for fn_urn, configs in per_function.items():
+            ctx.violation(
+                configs[1],
+                f"{len(configs)} provisioned concurrency configs target the same function and "
+                f"qualifier ({', '.join(c.name for c in configs)}); AWS keeps one per qualifier.",
+            )
+    for fn_urn, counts in per_function.items():
         fn = ctx.by_urn[fn_urn]
         reserved = _reserved(fn)
-        total = sum(c for _, c in configs)
+        total = sum(c for _, c in counts)
         if reserved is UNKNOWN:
             ctx.skip(fn, "reservedConcurrentExecutions is not known; provisioned total not compared")
         elif reserved is not None and total > reserved:
-            ctx.violation(fn, f"provisioned concurrency totals {total} ({', '.join(c.name for c, _ in configs)}) "
-                          f"but reservedConcurrentExecutions is {reserved}; provisioned must fit in the reservation.")
+            ctx.violation(
+                fn,
+                f"provisioned concurrency totals {total} ({', '.join(c.name for c, _ in counts)}) "
+                f"but reservedConcurrentExecutions is {reserved}; provisioned must fit in the reservation.",
+            )
 
 
 def check_aliases(ctx: StackContext) -> None:
     for alias in ctx.of_type(ALIAS):
         version = alias.props.get("functionVersion")
         if version == "$LATEST":
-            ctx.violation(alias, "alias points at $LATEST; point it at a published version so deploys are "
-                          "immutable and can be rolled back.")
+            ctx.violation(
+                alias,
+                "alias points at $LATEST; point it at a published version so deploys are "
+                "immutable and can be rolled back.",
+            )
         weights = alias.props.get("routingConfig", "additionalVersionWeights")
         if weights is UNKNOWN:
             ctx.skip(alias, "routingConfig.additionalVersionWeights is not known")
         elif isinstance(weights, dict) and weights:
             if len(weights) > 1:
-                ctx.violation(alias, f"alias routes to {len(weights)} additional versions {sorted(weights)}; AWS "
-                              "allows one.")
+                ctx.violation(
+                    alias, f"alias routes to {len(weights)} additional versions {sorted(weights)}; AWS allows one."
+                )
             for target, weight in weights.items():
                 if target == "$LATEST":
                     ctx.violation(alias, "alias routes traffic to $LATEST; AWS rejects routing on $LATEST.")
@@ -162,8 +178,9 @@ def check_aliases(ctx: StackContext) -> None:
                     ctx.violation(alias, f"alias routes to version {target}, the version it already points at.")
                 w = as_float(weight)
                 if weight is not UNKNOWN and (w is None or not 0 < w < 1):
-                    ctx.violation(alias, f"routing weight for version {target} must be between 0 and 1, got "
-                                  f"{weight!r}.")
+                    ctx.violation(
+                        alias, f"routing weight for version {target} must be between 0 and 1, got {weight!r}."
+                    )
         functions = ctx.linked(alias, "functionName", FUNCTION)
         if not functions:
             ctx.skip(alias, "the aliased function is not created in this stack")
@@ -172,8 +189,11 @@ def check_aliases(ctx: StackContext) -> None:
             if publish is UNKNOWN:
                 ctx.skip(fn, "publish is not known")
             elif truthy(publish) is not True:
-                ctx.violation(fn, f"function has alias {alias.name} but does not publish versions (publish is "
-                              f"{publish!r}); set publish = true so the alias can move between versions.")
+                ctx.violation(
+                    fn,
+                    f"function has alias {alias.name} but does not publish versions (publish is "
+                    f"{publish!r}); set publish = true so the alias can move between versions.",
+                )
 
 
 def check_log_groups(ctx: StackContext) -> None:
@@ -195,8 +215,11 @@ def check_log_groups(ctx: StackContext) -> None:
         if custom is UNKNOWN or fn_name is UNKNOWN:
             ctx.skip(fn, "the function or log group name is not known, so its log group could not be matched")
             continue
-        ctx.violation(fn, f"no log group for this function in the stack (expected {wanted or 'one linked to it'}); "
-                      "Lambda would create one on first invoke with logs kept forever and outside the stack.")
+        ctx.violation(
+            fn,
+            f"no log group for this function in the stack (expected {wanted or 'one linked to it'}); "
+            "Lambda would create one on first invoke with logs kept forever and outside the stack.",
+        )
 
 
 def check_vpc_azs(ctx: StackContext) -> None:
@@ -209,8 +232,11 @@ def check_vpc_azs(ctx: StackContext) -> None:
         if not isinstance(ids, list) or not ids:
             continue
         if len(ids) < minimum:
-            ctx.violation(fn, f"VPC function uses {len(ids)} subnet(s), so it spans fewer than {minimum} availability "
-                          "zones (minAvailabilityZones).")
+            ctx.violation(
+                fn,
+                f"VPC function uses {len(ids)} subnet(s), so it spans fewer than {minimum} availability "
+                "zones (minAvailabilityZones).",
+            )
             continue
         subnets = ctx.linked(fn, "vpcConfig", SUBNET)
         azs = set()
@@ -226,8 +252,11 @@ def check_vpc_azs(ctx: StackContext) -> None:
         if not subnets or unknown or len(subnets) < len(ids):
             ctx.skip(fn, "some subnets are not in this stack or have no known availability zone")
             continue
-        ctx.violation(fn, f"VPC function's subnets span {len(azs)} availability zone(s) {sorted(azs)}; at least "
-                      f"{minimum} are required (minAvailabilityZones).")
+        ctx.violation(
+            fn,
+            f"VPC function's subnets span {len(azs)} availability zone(s) {sorted(azs)}; at least "
+            f"{minimum} are required (minAvailabilityZones).",
+        )
 
 
 ASYNC_PRINCIPALS = [
@@ -264,9 +293,12 @@ def check_async_failures(ctx: StackContext) -> None:
         fn = ctx.by_urn[fn_urn]
         if destinations[fn_urn] or fn.props.has("deadLetterConfig", "targetArn"):
             continue
-        ctx.violation(fn, f"function is invoked asynchronously ({'; '.join(why)}) but has neither a dead-letter "
-                      "queue (deadLetterConfig.targetArn) nor an on-failure destination; failed events would be "
-                      "dropped after retries.")
+        ctx.violation(
+            fn,
+            f"function is invoked asynchronously ({'; '.join(why)}) but has neither a dead-letter "
+            "queue (deadLetterConfig.targetArn) nor an on-failure destination; failed events would be "
+            "dropped after retries.",
+        )
 
 
 UNRESERVED = Rule(

@@ -1,0 +1,120 @@
+"""Benchmark: the offline policy gate over a synthetic stack of N services (about 10 resources each).
+
+Each service has the reference shape, built from raw pulumi-aws resources: role, inline policy, log group,
+function (published), alias, provisioned concurrency, SQS queue + DLQ, SQS mapping, async invoke config with an
+on-failure destination, S3 permission and a function URL. Prints seconds for the program under mocks, for the
+policy part alone (pack start-up, Configure, Analyze x N, AnalyzeStack) and for the whole run.
+
+    python benchmarks/bench_policy_gate.py [--services 200] [--repeat 3] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from automation.gate import analyze  # noqa: E402
+from automation.program import run_program  # noqa: E402
+from policies.pack import load_config  # noqa: E402
+
+PROGRAM = """
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+config = pulumi.Config()
+count = config.require_int("services")
+assume = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                     "Principal": {"Service": "lambda.amazonaws.com"}}]})
+for i in range(count):
+    name = f"svc-{i:03d}"
+    fn_name = f"{name}-prod"
+    opts = pulumi.ResourceOptions()
+    dlq = aws.sqs.Queue(f"{name}-dlq", message_retention_seconds=1209600)
+    queue = aws.sqs.Queue(f"{name}-queue", visibility_timeout_seconds=180,
+                          redrive_policy=dlq.arn.apply(lambda arn: json.dumps(
+                              {"deadLetterTargetArn": arn, "maxReceiveCount": 5})))
+    role = aws.iam.Role(f"{name}-role", assume_role_policy=assume)
+    log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/aws/lambda/{fn_name}", retention_in_days=30)
+    policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=pulumi.Output.all(queue.arn, dlq.arn).apply(
+        lambda arns: json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+             "Resource": arns[0]},
+            {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": arns[1]},
+            {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},
+        ]})))
+    fn = aws.lambda_.Function(
+        name, name=fn_name, role=role.arn, runtime="python3.13", handler="app.handler",
+        code=pulumi.AssetArchive({}), architectures=["arm64"], memory_size=512, timeout=30, publish=True,
+        description=f"benchmark service {i}", tracing_config={"mode": "Active"},
+        environment={"variables": {"DB_HOST": "db.internal", "LOG_LEVEL": "INFO"}},
+        logging_config={"log_format": "JSON", "log_group": log_group.name},
+        reserved_concurrent_executions=4, tags={"service": name, "environment": "prod"},
+        opts=pulumi.ResourceOptions(depends_on=[log_group, policy]))
+    alias = aws.lambda_.Alias(f"{name}-alias", name="live", function_name=fn.name, function_version=fn.version)
+    aws.lambda_.ProvisionedConcurrencyConfig(f"{name}-pc", function_name=alias.function_name,
+                                             qualifier=alias.name, provisioned_concurrent_executions=1)
+    aws.lambda_.EventSourceMapping(f"{name}-sqs-0", event_source_arn=queue.arn, function_name=alias.arn,
+                                   batch_size=10, function_response_types=["ReportBatchItemFailures"])
+    aws.lambda_.FunctionEventInvokeConfig(f"{name}-async", function_name=fn.name, qualifier=alias.name,
+                                          maximum_retry_attempts=2,
+                                          destination_config={"on_failure": {"destination": dlq.arn}})
+    aws.lambda_.Permission(f"{name}-s3", action="lambda:InvokeFunction", function=fn.name, qualifier=alias.name,
+                           principal="s3.amazonaws.com", source_arn=f"arn:aws:s3:::{name}-bucket",
+                           source_account="123456789012")
+    aws.lambda_.FunctionUrl(f"{name}-url", function_name=fn.name, qualifier=alias.name,
+                            authorization_type="AWS_IAM")
+"""
+
+
+def write_program(folder: Path, services: int) -> Path:
+    (folder / "Pulumi.yaml").write_text("name: bench\nruntime: python\n")
+    (folder / "Pulumi.prod.yaml").write_text(f"config:\n  aws:region: us-east-1\n  bench:services: {services}\n")
+    (folder / "__main__.py").write_text(PROGRAM)
+    return folder
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args()
+    policy_config = load_config("prod")
+    # 200 services reserve 800 executions: stay within the unreserved minimum of a 1000 account limit.
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        program = write_program(Path(tmp), args.services)
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            run = run_program(program, "prod")
+            t1 = time.perf_counter()
+            result = analyze(run, policy_config, workers=args.workers)
+            t2 = time.perf_counter()
+            rows.append((t1 - t0, t2 - t1, t2 - t0, len(run.registrations), len(result.mandatory)))
+    resources = rows[0][3]
+    print(
+        f"offline policy gate, {args.services} services, {resources} resources, {args.repeat} runs "
+        f"(workers={args.workers or 'default'})"
+    )
+    for label, idx in (("program under mocks", 0), ("policy part", 1), ("whole run", 2)):
+        values = [r[idx] for r in rows]
+        print(
+            f"  {label:<20} median {statistics.median(values):6.2f} s   min {min(values):6.2f} s   "
+            f"max {max(values):6.2f} s"
+        )
+    print(f"  mandatory violations: {rows[0][4]} (expected 0 for the well-formed synthetic stack)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
