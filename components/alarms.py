@@ -165,6 +165,12 @@ def _check_threshold(service: str, path: str, value: object, bounds: tuple[float
         raise ValidationError(f"{service}: {path} must be {_describe_bounds(bounds)}, got {value!r}")
 
 
+def _has_reserved(reserved_concurrency: object) -> bool:
+    # Reserved concurrency 0 switches the function off; every invocation is throttled, which the throttles alarm
+    # reports, and "80% of 0" would alarm on nothing else.
+    return reserved_concurrency is not None and reserved_concurrency != 0
+
+
 def _applies(kind: str, *, reserved: bool, streams: bool, dlq: bool, pc: bool) -> bool:
     return {"function": True, "reserved": reserved, "streams": streams, "dlq": dlq, "pc": pc}[
         _DEFAULTS[kind].applies_to
@@ -193,7 +199,7 @@ def validate_alarms(
     check_bool(service, "alarms.enabled", alarms.get("enabled"))
     check_bool(service, "alarms.notify_ok", alarms.get("notify_ok"))
     check_arn(service, "alarms.alarm_topic_arn", alarms.get("alarm_topic_arn"), "sns")
-    reserved = reserved_concurrency is not None
+    reserved = _has_reserved(reserved_concurrency)
     for kind, default in _DEFAULTS.items():
         tuning = alarms.get(kind)
         if tuning is None:
@@ -311,7 +317,7 @@ def create_alarms(
         tuning: Mapping[str, Any] = alarms.get(kind) or {}
         applies = _applies(
             kind,
-            reserved=reserved is not None,
+            reserved=_has_reserved(reserved),
             streams=ctx.stream_source_count > 0,
             dlq=ctx.dlq_queue_name is not None,
             pc=ctx.has_provisioned_concurrency,

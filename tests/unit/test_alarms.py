@@ -139,6 +139,12 @@ def test_alarms_that_do_not_apply_are_not_created(deploy: Any) -> None:
     assert set(alarms_by_name(deployed)) == {"error-rate", "throttles", "duration"}
 
 
+def test_a_function_switched_off_with_zero_reserved_concurrency_gets_no_concurrency_alarm(deploy: Any) -> None:
+    deployed = deploy(lambda: build({}, context(reserved_concurrency=0)))
+    names = set(alarms_by_name(deployed))
+    assert "concurrency" not in names and "throttles" in names
+
+
 def test_alarms_can_be_turned_off_one_by_one_or_all_at_once(deploy: Any) -> None:
     deployed = deploy(lambda: build({"alarms": {"throttles": {"enabled": False}, "dlq_age": {"enabled": False}}}))
     names = set(alarms_by_name(deployed))
