@@ -18,6 +18,7 @@ Time is injected (``clock`` and ``sleep``), so tests run a 30-minute canary in m
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -209,8 +210,19 @@ class CloudWatchHealth:
         missing = [name for name in self.alarm_names if name not in found]
         return in_alarm, missing
 
+    def window(self, start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """[start, end] widened to whole periods: CloudWatch aligns datapoints to the period and rejects a window
+        whose ends are equal once truncated to the second. The widening may take in up to one period before the
+        step began, which holds the same version's figures at the previous weight."""
+        period = self.period_seconds
+        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        first = math.floor((start - epoch).total_seconds() / period) * period
+        last = math.ceil((end - epoch).total_seconds() / period) * period
+        last = max(last, first + period)
+        return epoch + dt.timedelta(seconds=first), epoch + dt.timedelta(seconds=last)
+
     def read(self, start: dt.datetime, end: dt.datetime) -> HealthReading:
-        sums = self.metric_sums(start, end)
+        sums = self.metric_sums(*self.window(start, end))
         in_alarm, missing = self.alarm_states()
         return evaluate(
             sums["Invocations"], sums["Errors"], sums["Throttles"], in_alarm, self.thresholds, missing_alarms=missing

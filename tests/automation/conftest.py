@@ -26,15 +26,16 @@ def code_zip(marker: str) -> bytes:
     return buffer.getvalue()
 
 
-_CLIENTS: dict[tuple[int, str], Any] = {}
+_CLIENTS: dict[tuple[int, str], tuple[boto3.session.Session, Any]] = {}
 
 
 def client(session: boto3.session.Session, service: str) -> Any:
     """One client per session and service: creating a boto3 client costs more than a moto call."""
     key = (id(session), service)
     if key not in _CLIENTS:
-        _CLIENTS[key] = session.client(service)
-    return _CLIENTS[key]
+        # The session is held with its client so that its id cannot be reused by another session.
+        _CLIENTS[key] = (session, session.client(service))
+    return _CLIENTS[key][1]
 
 
 def role_arn(session: boto3.session.Session) -> str:

@@ -15,6 +15,7 @@ from automation.canary import (
     AliasTarget,
     CanaryPlan,
     CanaryTarget,
+    CloudWatchHealth,
     HealthReading,
     HealthThresholds,
     canary_alias,
@@ -262,3 +263,15 @@ def test_shifter_refuses_weights_aws_would_reject(aws: boto3.session.Session) ->
 def test_evaluate_thresholds(figures: tuple[int, int, int], status: str) -> None:
     reading = evaluate(*figures, [], HealthThresholds(max_error_rate=0.01))
     assert reading.status == status, reading.reason
+
+
+def test_health_window_is_widened_to_whole_periods() -> None:
+    # CloudWatch rejects StartTime == EndTime (after truncation to the second) and aligns data to the period.
+    health = CloudWatchHealth(None, function_name="f", alias_name="live", version="2", period_seconds=60)
+    start = dt.datetime(2026, 11, 26, 9, 0, 30, 500000, tzinfo=dt.UTC)
+    assert health.window(start, start) == (
+        dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 26, 9, 1, tzinfo=dt.UTC),
+    )
+    aligned = dt.datetime(2026, 11, 26, 9, 5, tzinfo=dt.UTC)
+    assert health.window(aligned, aligned + dt.timedelta(minutes=2)) == (aligned, aligned + dt.timedelta(minutes=2))

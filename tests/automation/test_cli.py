@@ -1,0 +1,207 @@
+"""The command line against a moto server (the way an operator points it at an emulator), and the local stack's
+pieces that need no Pulumi CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+import yaml
+
+from automation import __main__ as cli
+from automation import local
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with local.moto_server(port=0, use_docker=False) as url:
+        # The server shares moto's in-process backends: start and end each test empty.
+        requests.post(f"{url}/moto-api/reset", timeout=10)
+        yield url
+        requests.post(f"{url}/moto-api/reset", timeout=10)
+
+
+@pytest.fixture
+def deployed(moto_endpoint: str, make_function: Any, tmp_path: Path) -> tuple[str, Path]:
+    """order-processor-local with versions 1-4 (alias live on 4) and an outputs file naming it."""
+
+    class EndpointSession(boto3.session.Session):
+        def client(self, *args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("endpoint_url", moto_endpoint)
+            return super().client(*args, **kwargs)
+
+    make_function(EndpointSession(region_name="us-east-1"), "order-processor-local", versions=4)
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(
+        json.dumps(
+            {
+                "services": {
+                    "order-processor": {
+                        "config_key": "orderProcessor",
+                        "function_name": "order-processor-local",
+                        "alias_name": "live",
+                        "version": "4",
+                        "alarm_arns": [],
+                    }
+                }
+            }
+        )
+    )
+    return moto_endpoint, outputs
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_invoke_by_service_name_through_the_endpoint(
+    deployed: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, outputs = deployed
+    code, out, err = run(
+        [
+            "invoke",
+            "--outputs",
+            str(outputs),
+            "--service",
+            "order-processor",
+            "--endpoint-url",
+            url,
+            "--payload",
+            '{"Records": []}',
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert out.startswith("RequestResponse order-processor-local:live -> 200"), out
+    assert '"Records": []' in out, out
+
+
+def test_dry_run_and_event_from_the_command_line(
+    deployed: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, outputs = deployed
+    base = ["invoke", "--outputs", str(outputs), "--service", "order-processor", "--endpoint-url", url]
+    code, out, _ = run([*base, "--type", "DryRun"], capsys)
+    assert code == 0 and "-> 204" in out and "permission check passed" in out, out
+    code, out, _ = run([*base, "--type", "Event", "--payload", "{}"], capsys)
+    assert code == 0 and "-> 202" in out and "request id: " in out, out
+
+
+def test_unknown_service_exits_2_listing_the_services(
+    deployed: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, outputs = deployed
+    code, _, err = run(["invoke", "--outputs", str(outputs), "--service", "billing", "--endpoint-url", url], capsys)
+    assert code == 2
+    assert "service 'billing' is not in the stack's services export; valid services: order-processor" in err
+
+
+def test_missing_alias_exits_2_naming_it(deployed: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    url, _ = deployed
+    code, _, err = run(
+        ["invoke", "--function", "order-processor-local", "--alias", "blue", "--endpoint-url", url], capsys
+    )
+    assert code == 2
+    assert "has no alias or version 'blue'" in err, err
+
+
+def test_prune_dry_run_then_prune(deployed: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    url, outputs = deployed
+    base = ["prune", "--outputs", str(outputs), "--all", "--keep", "1", "--endpoint-url", url]
+    code, out, _ = run([*base, "--dry-run"], capsys)
+    assert code == 0 and "would delete 1" in out and "3 would delete" in out, out
+    code, out, _ = run(base, capsys)
+    assert code == 0 and "3 deleted, 1 kept" in out, out
+    lam = boto3.client("lambda", region_name="us-east-1", endpoint_url=url)
+    versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName="order-processor-local")["Versions"]]
+    assert versions == ["$LATEST", "4"], versions
+
+
+def test_canary_without_traffic_rolls_back_and_exits_1(
+    deployed: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the alias on 3 and no metrics at all for version 4 (a deadline of a few milliseconds)
+    url, outputs = deployed
+    lam = boto3.client("lambda", region_name="us-east-1", endpoint_url=url)
+    lam.update_alias(FunctionName="order-processor-local", Name="live", FunctionVersion="3")
+    code, out, _ = run(
+        [
+            "canary",
+            "--outputs",
+            str(outputs),
+            "--service",
+            "order-processor",
+            "--new-version",
+            "4",
+            "--bake",
+            "0",
+            "--poll",
+            "0.001",
+            "--deadline",
+            "0.002",
+            "--endpoint-url",
+            url,
+        ],
+        capsys,
+    )
+    assert code == 1, out
+    assert "order-processor: rolled-back (step 1/2 at 10%: no data for version 4" in out, out
+    alias = lam.get_alias(FunctionName="order-processor-local", Name="live")
+    assert alias["FunctionVersion"] == "3" and not alias["RoutingConfig"]["AdditionalVersionWeights"], alias
+
+
+# --- the local stack ---------------------------------------------------------------------------------------------
+
+
+def test_pulumi_local_yaml_points_every_service_at_moto() -> None:
+    config = local.read_local_config(ROOT / "Pulumi.local.yaml")
+    endpoints = config["aws:endpoints"][0]
+    assert set(endpoints) == set(local.ENDPOINT_SERVICES), "Pulumi.local.yaml aws:endpoints services"
+    assert set(endpoints.values()) == {"http://127.0.0.1:5000"}
+    for flag in (
+        "aws:skipCredentialsValidation",
+        "aws:skipRequestingAccountId",
+        "aws:skipMetadataApiCheck",
+        "aws:s3UsePathStyle",
+    ):
+        assert config[flag] is True, f"Pulumi.local.yaml {flag}"
+    assert (config["aws:accessKey"], config["aws:secretKey"], config["aws:region"]) == (
+        "testing",
+        "testing",
+        "us-east-1",
+    )
+    stack_keys = {k for k in config if k.startswith("lambdakit:")}
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    declared = {f"lambdakit:{k}" for k in project.get("config", {})}
+    assert stack_keys <= declared, f"Pulumi.local.yaml sets keys Pulumi.yaml does not declare: {stack_keys - declared}"
+
+
+def test_local_env_uses_a_file_backend(tmp_path: Path) -> None:
+    env = local.local_env(tmp_path / "state", "http://127.0.0.1:5001")
+    assert env["PULUMI_BACKEND_URL"] == f"file://{(tmp_path / 'state').resolve()}"
+    assert env["PULUMI_CONFIG_PASSPHRASE"]
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5001"
+    assert local.endpoint_overrides("http://127.0.0.1:5001")["aws:endpoints[0].lambda"] == "http://127.0.0.1:5001"
+
+
+def test_local_up_without_the_cli_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    code = cli.main(["local", "up", "--port", "0", "--state-dir", str(tmp_path), "--no-serve"])
+    assert code == 2
+    assert "Pulumi CLI not found on PATH: the local stack runs `pulumi`" in capsys.readouterr().err
