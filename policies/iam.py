@@ -163,7 +163,7 @@ ROLE_LEAST_PRIVILEGE = Rule(
     url="https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html",
     anchors=[
         "cdk-nag AwsSolutions-IAM5",
-        "CKV_AWS_1 (IAM *:*)",
+        "CKV_AWS_1 (IAM admin)",
         "AWS Config iam-policy-no-statements-with-admin-access",
     ],
     resource_types=(FUNCTION, ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT),

@@ -370,7 +370,7 @@ LOG_GROUPS = Rule(
     name="lambda-log-group",
     description="Every function must have its log group in the stack.",
     checks="A log group is linked to the function (dependency, property dependency or loggingConfig) or named "
-    "/aws/lambda/<function name>.",
+    "`/aws/lambda/<function name>`.",
     severity=Severity.MEDIUM,
     remediation="Create an aws.cloudwatch.LogGroup named /aws/lambda/<function name> with a retention and make the "
     "function depend on it (LambdaService does).",
