@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -562,9 +562,12 @@ def run_gate(
     *,
     pack_dir: Path = DEFAULT_PACK,
     config_overrides: Mapping[str, str] | None = None,
+    program: Callable[[], None] | None = None,
     workers: int | None = None,
 ) -> GateResult:
-    """Run a program folder under mocks with a stack's config, then the pack over its resources."""
+    """Run a program folder under mocks with a stack's config, then the pack over its resources.
+
+    ``program`` replaces the folder's ``__main__.py`` (as in ``run_program``), e.g. to add resources to it."""
     started = time.perf_counter()
     config_path = ""
     if policy_config is None:
@@ -579,7 +582,7 @@ def run_gate(
         config_path = str(policy_config)
         config_data = json.loads(Path(policy_config).read_text())
     try:
-        run = run_program(program_dir, stack, config_overrides=config_overrides)
+        run = run_program(program_dir, stack, config_overrides=config_overrides, program=program)
     except Exception as exc:
         raise GateError(f"the program in {program_dir} failed under mocks for stack {stack}: {exc!r}") from exc
     program_done = time.perf_counter()

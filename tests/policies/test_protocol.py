@@ -1,0 +1,143 @@
+"""The pack as the Pulumi CLI runs it: ``python -u -m pulumi.policy <engine> .`` in policies/, over gRPC.
+
+One pack subprocess per module (fixture ``analyzer``); each test sends the Configure it needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from policies._common import FUNCTION
+from policies.pack import ENVIRONMENTS, RULES, load_config, resolve
+from tests.policies.cases import CASES, GOOD_FUNCTION, with_
+from tests.policies.conftest import UNKNOWN, Analyzer, Res, urn_of
+from tests.policies.stacks import service
+
+ALL_MANDATORY: dict[str, Any] = {"all": "mandatory", "lambda-runtime-deprecated": {"asOf": "2026-11-26"}}
+
+
+def test_analyzer_info_describes_every_rule(analyzer: Analyzer) -> None:
+    # given the pack started as the CLI starts it, when asked for its info
+    info = {p.name: p for p in analyzer.policies}
+    # then every rule is there with its metadata and schema
+    assert analyzer.info.name == "lambdakit"
+    assert set(info) == {r.name for r in RULES}
+    for rule in RULES:
+        p = info[rule.name]
+        assert p.kind == rule.kind, rule.name
+        assert p.severity != "unspecified" and p.remediation and p.url.startswith("https://"), rule.name
+        assert set(p.schema) == set(rule.config), rule.name
+        assert p.level == rule.default_level.value, rule.name
+
+
+@pytest.mark.parametrize(("rule", "type_", "good", "bad", "words"), CASES, ids=[c[0] for c in CASES])
+def test_resource_rule_through_the_protocol(
+    analyzer: Analyzer, rule: str, type_: str, good: dict, bad: dict, words: str
+) -> None:
+    analyzer.configure(ALL_MANDATORY)
+    passed = [v for v in analyzer.analyze(type_, good, name="good") if v.policy == rule]
+    failed = [v for v in analyzer.analyze(type_, bad, name="bad") if v.policy == rule]
+    assert passed == [], f"{rule} on good {type_}: {passed}"
+    assert failed, f"{rule} did not report bad {type_}"
+    assert all(v.level == "mandatory" and v.urn == urn_of(type_, "bad") for v in failed), failed
+    assert words in failed[0].message, failed[0].message
+
+
+def _stack(*services: dict[str, Res]) -> list[Res]:
+    return [r for s in services for r in s.values()]
+
+
+def test_stack_rules_through_the_protocol(analyzer: Analyzer) -> None:
+    analyzer.configure(ALL_MANDATORY)
+    # given a well-formed stack, then no stack rule reports
+    assert analyzer.analyze_stack(_stack(service("orders"), service("emails"))) == []
+    # given a broken one, then each broken rule reports against the resource at fault
+    broken = service("orders", reserved=950, visibility=10, redrive=False)
+    broken["fn"].props["publish"] = False
+    broken["invoke"].props.pop("destinationConfig")
+    found = analyzer.analyze_stack(_stack(broken))
+    names = {v.policy for v in found}
+    assert names == {
+        "lambda-unreserved-concurrency",
+        "lambda-sqs-queue-settings",
+        "lambda-alias-versions",
+        "lambda-async-failure-destination",
+    }, found
+    by_policy = {v.policy: v for v in found}
+    assert by_policy["lambda-alias-versions"].urn == broken["fn"].urn
+    assert by_policy["lambda-sqs-queue-settings"].urn == broken["queue"].urn
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_enforcement_levels_follow_each_environment_file(analyzer: Analyzer, env: str) -> None:
+    # given the environment's config file, and a function and stack that break many rules
+    expected = resolve(load_config(env))
+    analyzer.configure(load_config(env))
+    bad_fn = {"name": "f", "runtime": "python3.9", "environment": {"variables": {"DB_PASSWORD": "hunter2"}},
+              "architectures": ["x86_64"]}
+    broken = service("orders", reserved=950, redrive=False)
+    broken["fn"].props["publish"] = False
+    # when the pack analyzes them
+    found = analyzer.analyze(FUNCTION, bad_fn, name="f") + analyzer.analyze_stack(_stack(broken))
+    # then every diagnostic carries the level the file gives its rule, and disabled rules say nothing
+    assert found
+    for v in found:
+        assert v.level == expected[v.policy][0].value, f"{env}: {v.policy} reported as {v.level}"
+    reported = {v.policy for v in found}
+    for name, (level, _) in expected.items():
+        if level.value == "disabled":
+            assert name not in reported, f"{env}: disabled {name} reported"
+    for must in ("lambda-no-secrets-in-environment", "lambda-alias-versions"):
+        assert must in reported, f"{env}: {must} missing from {sorted(reported)}"
+
+
+def test_unknown_values_keep_mandatory_rules_mandatory_and_are_said(analyzer: Analyzer) -> None:
+    # given prod, and a function whose tracing mode and one variable are unknown during preview
+    analyzer.configure(load_config("prod"))
+    mark = len(analyzer.engine.log.notes)
+    fn = with_(GOOD_FUNCTION, tracingConfig={"mode": UNKNOWN}, memorySize=UNKNOWN,
+               environment={"variables": {"DB_PASSWORD": "hunter2", "LATER": UNKNOWN}})
+    found = analyzer.analyze(FUNCTION, fn, name="preview-fn")
+    # then no rule gave up with the advisory "can't run policy during preview" diagnostic
+    assert not [v for v in found if "during preview" in v.message], found
+    # and the known secret is still a mandatory violation
+    secrets = [v for v in found if v.policy == "lambda-no-secrets-in-environment"]
+    assert secrets and secrets[0].level == "mandatory", found
+    # and what was skipped reached the engine's log, attached to the resource
+    notes = analyzer.notes_since(mark)
+    assert any("tracingConfig.mode" in n for n in notes), notes
+    assert any("LATER" in n for n in notes), notes
+    assert all(n.urn == urn_of(FUNCTION, "preview-fn") for n in analyzer.engine.log.notes[mark:])
+
+
+def test_unknown_values_in_the_stack_are_skipped_not_crashed(analyzer: Analyzer) -> None:
+    analyzer.configure(load_config("prod"))
+    s = service("orders", timeout=UNKNOWN, visibility=UNKNOWN, reserved=UNKNOWN, policy=UNKNOWN)
+    s["alias"].props["routingConfig"] = UNKNOWN
+    found = analyzer.analyze_stack(_stack(s))
+    assert not [v for v in found if "during preview" in v.message], found
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        {},
+        {"runtime": 12, "timeout": "x", "environment": ["a"], "tracingConfig": "Active", "tags": 3},
+        {"vpcConfig": {"subnetIds": "s"}, "reservedConcurrentExecutions": "many", "architectures": {"a": 1}},
+    ],
+)
+def test_malformed_properties_through_the_protocol(analyzer: Analyzer, props: dict[str, Any]) -> None:
+    analyzer.configure(ALL_MANDATORY)
+    mark = len(analyzer.engine.log.notes)
+    found = analyzer.analyze(FUNCTION, props, name="odd")
+    assert not [v for v in found if "during preview" in v.message], found
+    assert not [n for n in analyzer.notes_since(mark) if "unexpected error" in n]
+
+
+def test_unknown_policy_in_config_is_rejected(analyzer: Analyzer) -> None:
+    from automation.gate import GateError
+
+    with pytest.raises(GateError, match="lambda-nope"):
+        analyzer.configure({"lambda-nope": "mandatory"})
