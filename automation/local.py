@@ -124,61 +124,79 @@ def local_env(state_dir: Path, endpoint: str) -> dict[str, str]:
     }
 
 
-def endpoint_overrides(endpoint: str) -> dict[str, str]:
-    """Path config that points every endpoint of Pulumi.local.yaml at ``endpoint`` (for a port other than 5000)."""
-    return {f"aws:endpoints[0].{service}": endpoint for service in ENDPOINT_SERVICES}
+def config_for_endpoint(endpoint: str, state_dir: Path, source: Path = ROOT / "Pulumi.local.yaml") -> Path | None:
+    """None for the default endpoint; otherwise a copy of Pulumi.local.yaml with every endpoint rewritten, passed
+    to the CLI as ``--config-file`` so that the repository's file is not changed."""
+    if endpoint == endpoint_url():
+        return None
+    data = yaml.safe_load(source.read_text())
+    data["config"]["aws:endpoints"] = [{service: endpoint for service in ENDPOINT_SERVICES}]
+    target = state_dir / f"Pulumi.{STACK}.{endpoint.rsplit(':', 1)[-1]}.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(data, sort_keys=False))
+    return target
 
 
-def local_stack(
-    program_dir: Path = ROOT,
-    *,
-    state_dir: Path = DEFAULT_STATE_DIR,
-    endpoint: str = endpoint_url(),
-    echo: Echo = print,
-) -> Any:
-    """Create or select the ``local`` stack of the program in ``program_dir`` with a file backend."""
-    from automation.driver import require_pulumi_cli
+class LocalStack:
+    """The ``local`` stack of a program, with a file backend, against one moto endpoint."""
 
-    try:
-        require_pulumi_cli("the local stack")
-    except Exception as exc:
-        raise LocalStackError(str(exc)) from None
-    from pulumi import automation as auto
+    def __init__(
+        self,
+        program_dir: Path = ROOT,
+        *,
+        state_dir: Path = DEFAULT_STATE_DIR,
+        endpoint: str = endpoint_url(),
+        echo: Echo = print,
+    ) -> None:
+        from automation.driver import DriverError, require_pulumi_cli
 
-    env = local_env(state_dir, endpoint)
-    stack = auto.create_or_select_stack(
-        stack_name=STACK,
-        work_dir=str(program_dir),
-        opts=auto.LocalWorkspaceOptions(work_dir=str(program_dir), env_vars=env),
-    )
-    if endpoint != endpoint_url():
-        for key, value in endpoint_overrides(endpoint).items():
-            stack.set_config(key, auto.ConfigValue(value=value), path=True)
-    echo(f"stack {STACK}: state in {env['PULUMI_BACKEND_URL']}, AWS endpoint {endpoint}")
-    return stack
+        try:
+            require_pulumi_cli("the local stack")
+        except DriverError as exc:
+            raise LocalStackError(str(exc)) from None
+        from pulumi import automation as auto
 
+        self.echo = echo
+        self.endpoint = endpoint
+        self.env = local_env(state_dir, endpoint)
+        self.config_file = config_for_endpoint(endpoint, state_dir, program_dir / "Pulumi.local.yaml")
+        self.stack = auto.create_or_select_stack(
+            stack_name=STACK,
+            work_dir=str(program_dir),
+            opts=auto.LocalWorkspaceOptions(work_dir=str(program_dir), env_vars=self.env),
+        )
+        echo(f"stack {STACK}: state in {self.env['PULUMI_BACKEND_URL']}, AWS endpoint {endpoint}")
 
-def _printer(echo: Echo) -> Any:
-    return lambda line: echo(f"  | {line.rstrip()}")
+    def _kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"on_output": lambda line: self.echo(f"  | {line.rstrip()}")}
+        if self.config_file is not None:
+            kwargs["config_file"] = str(self.config_file)
+        return kwargs
 
+    def refresh(self) -> None:
+        # moto keeps resources in memory: a new server has none of what the state recorded.
+        self.echo(f"pulumi refresh --stack {STACK}")
+        self.stack.refresh(**self._kwargs())
 
-def up(stack: Any, *, echo: Echo = print, outputs_file: Path | None = None) -> dict[str, Any]:
-    """Refresh (moto forgot what an earlier server held), then ``up``; returns plain outputs."""
-    echo("pulumi refresh --stack local")
-    stack.refresh(on_output=_printer(echo))
-    echo("pulumi up --stack local")
-    result = stack.up(on_output=_printer(echo))
-    outputs = {key: value.value for key, value in result.outputs.items()}
-    if outputs_file is not None:
-        outputs_file.parent.mkdir(parents=True, exist_ok=True)
-        outputs_file.write_text(json.dumps(outputs, indent=2, sort_keys=True))
-        echo(f"outputs written to {outputs_file}")
-    return outputs
+    def up(self, *, outputs_file: Path | None = None) -> dict[str, Any]:
+        """Refresh, then ``up``; returns plain outputs (and writes them to ``outputs_file``)."""
+        self.refresh()
+        self.echo(f"pulumi up --stack {STACK}")
+        result = self.stack.up(**self._kwargs())
+        outputs = {key: value.value for key, value in result.outputs.items()}
+        if outputs_file is not None:
+            outputs_file.parent.mkdir(parents=True, exist_ok=True)
+            outputs_file.write_text(json.dumps(outputs, indent=2, sort_keys=True))
+            self.echo(f"outputs written to {outputs_file}")
+        return outputs
 
+    def destroy(self) -> None:
+        self.echo(f"pulumi destroy --stack {STACK}")
+        self.stack.destroy(**self._kwargs())
 
-def destroy(stack: Any, *, echo: Echo = print) -> None:
-    echo("pulumi destroy --stack local")
-    stack.destroy(on_output=_printer(echo))
+    def remove(self) -> None:
+        """Forget the stack in the file backend (after destroy)."""
+        self.stack.workspace.remove_stack(STACK)
 
 
 def main(argv: Sequence[str] | None = None, *, echo: Echo = print) -> int:
@@ -192,19 +210,19 @@ def main(argv: Sequence[str] | None = None, *, echo: Echo = print) -> int:
     outputs_file = args.state_dir / "outputs.json"
     try:
         with moto_server(args.port) as endpoint:
-            stack = local_stack(args.program_dir, state_dir=args.state_dir, endpoint=endpoint, echo=echo)
+            stack = LocalStack(args.program_dir, state_dir=args.state_dir, endpoint=endpoint, echo=echo)
             if args.action == "destroy":
-                stack.refresh(on_output=_printer(echo))
-                destroy(stack, echo=echo)
+                stack.refresh()
+                stack.destroy()
                 return 0
-            outputs = up(stack, echo=echo, outputs_file=outputs_file)
+            outputs = stack.up(outputs_file=outputs_file)
             echo(_describe(outputs))
             if args.no_serve:
                 return 0
             echo(
                 f"moto is serving on {endpoint}; try:\n"
                 f"  python -m automation invoke --outputs {outputs_file} --endpoint-url {endpoint} "
-                '--service api-handler --payload \'{"rawPath": "/health"}\'\n'
+                "--service email-sender --type Event --payload '{}'\n"
                 "Ctrl-C stops the server (its resources vanish with it)."
             )
             with contextlib.suppress(KeyboardInterrupt):

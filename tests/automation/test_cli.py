@@ -195,7 +195,15 @@ def test_local_env_uses_a_file_backend(tmp_path: Path) -> None:
     assert env["PULUMI_BACKEND_URL"] == f"file://{(tmp_path / 'state').resolve()}"
     assert env["PULUMI_CONFIG_PASSPHRASE"]
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5001"
-    assert local.endpoint_overrides("http://127.0.0.1:5001")["aws:endpoints[0].lambda"] == "http://127.0.0.1:5001"
+    # Another port: a rewritten copy of Pulumi.local.yaml is passed as --config-file; the repository's is unchanged
+    before = (ROOT / "Pulumi.local.yaml").read_text()
+    copy = local.config_for_endpoint("http://127.0.0.1:5001", tmp_path)
+    assert copy is not None and copy.parent == tmp_path
+    rewritten = yaml.safe_load(copy.read_text())["config"]
+    assert set(rewritten["aws:endpoints"][0].values()) == {"http://127.0.0.1:5001"}
+    assert rewritten["aws:skipRequestingAccountId"] is True, "the rest of the config is kept"
+    assert (ROOT / "Pulumi.local.yaml").read_text() == before
+    assert local.config_for_endpoint("http://127.0.0.1:5000", tmp_path) is None
 
 
 def test_local_up_without_the_cli_says_so(
