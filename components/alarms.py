@@ -35,7 +35,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from .triggers import check_arn, check_bool, check_int, check_mapping, is_output
+from .triggers import check_arn, check_bool, check_int, check_mapping, is_output, opt
 from .validation import ValidationError
 
 __all__ = [
@@ -208,22 +208,28 @@ def validate_alarms(
         check_mapping(service, path, tuning, AlarmTuningArgs)
         check_bool(service, f"{path}.enabled", tuning.get("enabled"))
         _check_threshold(service, f"{path}.threshold", tuning.get("threshold"), default.bounds)
-        period = tuning.get("period_seconds", DEFAULT_PERIOD_SECONDS)
+        period = opt(tuning, "period_seconds", DEFAULT_PERIOD_SECONDS)
         check_int(service, f"{path}.period_seconds", period, 60, None, "seconds")
+        periods = opt(tuning, "evaluation_periods", default.evaluation_periods)
+        check_int(service, f"{path}.evaluation_periods", periods, 1, None)
+        datapoints = tuning.get("datapoints_to_alarm")
+        if is_output(period) or is_output(periods) or is_output(datapoints):
+            raise TypeError(
+                f"{service}: {path} period_seconds, evaluation_periods and datapoints_to_alarm must be plain integers, "
+                f"got {period!r}, {periods!r} and {datapoints!r}"
+            )
         if period % 60:
             raise ValidationError(
                 f"{service}: {path}.period_seconds must be a multiple of 60 (Lambda and SQS publish one-minute "
                 f"metrics), got {period}"
             )
-        periods = tuning.get("evaluation_periods", default.evaluation_periods)
-        check_int(service, f"{path}.evaluation_periods", periods, 1, None)
         window = _MAX_WINDOW_SHORT if period < 3600 else _MAX_WINDOW_LONG
         if period * periods > window:
             raise ValidationError(
                 f"{service}: {path}.period_seconds x evaluation_periods must be at most {window} seconds for a "
                 f"{period}-second period, got {period} x {periods} = {period * periods}"
             )
-        check_int(service, f"{path}.datapoints_to_alarm", tuning.get("datapoints_to_alarm"), 1, periods)
+        check_int(service, f"{path}.datapoints_to_alarm", datapoints, 1, periods)
         if tuning.get("enabled") is True and not _applies(
             kind, reserved=reserved, streams=has_streams, dlq=has_dlq, pc=has_provisioned_concurrency
         ):
@@ -303,11 +309,11 @@ def create_alarms(
         has_provisioned_concurrency=ctx.has_provisioned_concurrency,
     )
     alarms: Mapping[str, Any] = _alarms_args(args) or {}
-    if not alarms.get("enabled", True):
+    if not opt(alarms, "enabled", True):
         return []
     topic = alarms.get("alarm_topic_arn")
     actions = [topic] if topic is not None else []
-    ok_actions = actions if alarms.get("notify_ok", True) else []
+    ok_actions = actions if opt(alarms, "notify_ok", True) else []
     fn = ctx.function_name
     resource = pulumi.Output.concat(fn, ":", ctx.alias_name)
     alias_dims: dict[str, pulumi.Input[str]] = {"FunctionName": fn, "Resource": resource}
@@ -322,16 +328,16 @@ def create_alarms(
             dlq=ctx.dlq_queue_name is not None,
             pc=ctx.has_provisioned_concurrency,
         )
-        if not applies or not tuning.get("enabled", True):
+        if not applies or not opt(tuning, "enabled", True):
             continue
-        threshold = float(tuning.get("threshold", default.threshold))
-        period = int(tuning.get("period_seconds", DEFAULT_PERIOD_SECONDS))
-        periods = int(tuning.get("evaluation_periods", default.evaluation_periods))
+        threshold = float(opt(tuning, "threshold", default.threshold))
+        period = int(opt(tuning, "period_seconds", DEFAULT_PERIOD_SECONDS))
+        periods = int(opt(tuning, "evaluation_periods", default.evaluation_periods))
         common: dict[str, Any] = {
             "name": pulumi.Output.concat(resource.apply(lambda r: r.replace(":", "-")), "-", kind.replace("_", "-")),
             "comparison_operator": "GreaterThanThreshold",
             "evaluation_periods": periods,
-            "datapoints_to_alarm": int(tuning.get("datapoints_to_alarm", periods)),
+            "datapoints_to_alarm": int(opt(tuning, "datapoints_to_alarm", periods)),
             "treat_missing_data": "notBreaching",
             "alarm_actions": actions,
             "ok_actions": ok_actions,

@@ -16,7 +16,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from .triggers import check_bool, check_int, check_mapping, check_sequence, check_str
+from .triggers import check_bool, check_int, check_mapping, check_sequence, check_str, opt
 from .validation import ValidationError
 
 __all__ = [
@@ -195,8 +195,8 @@ def _resolved(services: Sequence[Mapping[str, Any]]) -> pulumi.Output[list[dict[
             pulumi.Output.all(
                 title=s["title"],
                 function_name=s["function_name"],
-                alias_name=s.get("alias_name", "live"),
-                has_streams=bool(s.get("has_streams", False)),
+                alias_name=opt(s, "alias_name", "live"),
+                has_streams=bool(opt(s, "has_streams", False)),
                 dlq_queue_name=s.get("dlq_queue_name"),
                 alarm_arns=pulumi.Output.all(*(s.get("alarm_arns") or [])),
             )
@@ -240,7 +240,7 @@ class LambdaDashboard(pulumi.ComponentResource):
             name,
             args.get("services"),
             dashboard_name=args.get("dashboard_name"),
-            period_seconds=args.get("period_seconds", 60),
+            period_seconds=opt(args, "period_seconds", 60),
         )
         super().__init__("lambdakit:index:LambdaDashboard", name, None, opts)
         dashboard = create_dashboard(
@@ -248,7 +248,7 @@ class LambdaDashboard(pulumi.ComponentResource):
             args["services"],
             parent=self,
             dashboard_name=args.get("dashboard_name") or f"{name}-{pulumi.get_stack()}",
-            period_seconds=args.get("period_seconds", 60),
+            period_seconds=opt(args, "period_seconds", 60),
         )
         self.dashboard_name = dashboard.dashboard_name
         self.dashboard_arn = dashboard.dashboard_arn

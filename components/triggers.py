@@ -241,6 +241,12 @@ def limits() -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------------------
 
 
+def opt(mapping: Mapping[str, Any], key: str, default: Any) -> Any:
+    """``mapping[key]``, or ``default`` when the field is absent or None (None means "not set", as in the schema)."""
+    value = mapping.get(key)
+    return default if value is None else value
+
+
 def is_output(value: object) -> bool:
     return isinstance(value, pulumi.Output)
 
@@ -531,7 +537,7 @@ def _validate_s3(service: str, triggers: Sequence[Any], offset: int = 0) -> None
                 f"{service}: {path}.bucket must be a bucket name (3-63 lowercase letters, digits, '.', '-'; "
                 f"not an ARN), got {bucket!r}"
             )
-        events = check_sequence(service, f"{path}.events", trigger.get("events", DEFAULT_S3_EVENTS))
+        events = check_sequence(service, f"{path}.events", opt(trigger, "events", DEFAULT_S3_EVENTS))
         if not events:
             raise ValidationError(f"{service}: {path}.events must list at least one event type, got []")
         for j, event in enumerate(events):
@@ -652,10 +658,10 @@ def _validate_function_url(service: str, url: object) -> None:
     path = "function_url"
     check_mapping(service, path, url, FunctionUrlArgs)
     assert isinstance(url, Mapping)
-    auth = url.get("auth_type", DEFAULT_URL_AUTH)
+    auth = opt(url, "auth_type", DEFAULT_URL_AUTH)
     check_choice(service, f"{path}.auth_type", auth, URL_AUTH_TYPES)
     check_bool(service, f"{path}.allow_public", url.get("allow_public"))
-    public = bool(url.get("allow_public", False))
+    public = bool(opt(url, "allow_public", False))
     if auth == "NONE" and not public:
         raise ValidationError(
             f"{service}: {path}.auth_type 'NONE' makes the URL callable by anyone; set {path}.allow_public to True "
@@ -682,7 +688,7 @@ def _validate_function_url(service: str, url: object) -> None:
             raise ValidationError(
                 f"{service}: {cpath}.allow_origins[{j}] must be * or scheme://host[:port] with no path, got {text!r}"
             )
-    methods = check_sequence(service, f"{cpath}.allow_methods", cors.get("allow_methods", ["*"]))
+    methods = check_sequence(service, f"{cpath}.allow_methods", opt(cors, "allow_methods", ["*"]))
     if len(methods) > lim["cors_methods_max"]:
         raise ValidationError(
             f"{service}: {cpath}.allow_methods must list at most {lim['cors_methods_max']}, got {len(methods)}"
@@ -810,7 +816,7 @@ class TriggerOutputs:
 
 def _retry_policy(args: Mapping[str, Any], attempts: int, age: int) -> tuple[int, int]:
     """(maximum retry attempts, maximum event age in seconds) with the trigger kind's defaults."""
-    return int(args.get("max_retry_attempts", attempts)), int(args.get("max_event_age_seconds", age))
+    return int(opt(args, "max_retry_attempts", attempts)), int(opt(args, "max_event_age_seconds", age))
 
 
 class _Builder:
@@ -882,7 +888,7 @@ class _Builder:
                 lambda_functions=[
                     aws.s3.BucketNotificationLambdaFunctionArgs(
                         lambda_function_arn=self.after_check(_validate_s3, i, t, self.target.alias_arn),
-                        events=list(dict.fromkeys(t.get("events", DEFAULT_S3_EVENTS))),
+                        events=list(dict.fromkeys(opt(t, "events", DEFAULT_S3_EVENTS))),
                         filter_prefix=t.get("filter_prefix"),
                         filter_suffix=t.get("filter_suffix"),
                     )
@@ -900,7 +906,7 @@ class _Builder:
             self._scheduler_role([s.get("dlq_arn") for _, s in scheduled if s.get("dlq_arn") is not None])
         for i, schedule in enumerate(schedules):
             name = f"{self.service}-schedule-{i}"
-            enabled = schedule.get("enabled", True)
+            enabled = opt(schedule, "enabled", True)
             retry = _retry_policy(schedule, DEFAULT_SCHEDULE_RETRY_ATTEMPTS, DEFAULT_SCHEDULE_EVENT_AGE_SECONDS)
             if _uses_scheduler(schedule):
                 assert self.out.scheduler_role is not None and self.out.scheduler_policy is not None
@@ -1010,13 +1016,13 @@ class _Builder:
     def event_rules(self, rules: Sequence[Mapping[str, Any]]) -> None:
         for i, args in enumerate(rules):
             name = f"{self.service}-rule-{i}"
-            bus = args.get("event_bus_name", DEFAULT_EVENT_BUS)
+            bus = opt(args, "event_bus_name", DEFAULT_EVENT_BUS)
             rule = aws.cloudwatch.EventRule(
                 name,
                 event_pattern=self.after_check(_validate_event_rules, i, args, args["event_pattern"]),
                 event_bus_name=bus,
                 description=args.get("description"),
-                state="ENABLED" if args.get("enabled", True) else "DISABLED",
+                state="ENABLED" if opt(args, "enabled", True) else "DISABLED",
                 opts=self.opts(),
             )
             retry = _retry_policy(args, DEFAULT_RULE_RETRY_ATTEMPTS, DEFAULT_RULE_EVENT_AGE_SECONDS)
@@ -1025,8 +1031,8 @@ class _Builder:
     def api_gateway(self, triggers: Sequence[Mapping[str, Any]]) -> None:
         for i, trigger in enumerate(triggers):
             path = f"api_gateway_triggers[{i}]"
-            stage = trigger.get("stage", "*")
-            route = _route_arn_part(self.service, f"{path}.route", trigger.get("route", "*"))
+            stage = opt(trigger, "stage", "*")
+            route = _route_arn_part(self.service, f"{path}.route", opt(trigger, "route", "*"))
             source_arn = pulumi.Output.concat(
                 "arn:", self.partition, ":execute-api:", self.region, ":", self.account, ":",
                 trigger["api_id"], "/", stage, "/", route,
@@ -1036,22 +1042,22 @@ class _Builder:
             self.out.api_gateway_permissions.append(permission)
 
     def function_url(self, url: Mapping[str, Any]) -> None:
-        auth = url.get("auth_type", DEFAULT_URL_AUTH)
+        auth = opt(url, "auth_type", DEFAULT_URL_AUTH)
         cors = url.get("cors")
         resource = aws.lambda_.FunctionUrl(
             f"{self.service}-url",
             function_name=self.target.function_name,
             qualifier=self.target.alias_name,
             authorization_type=auth,
-            invoke_mode=url.get("invoke_mode", DEFAULT_URL_INVOKE_MODE),
+            invoke_mode=opt(url, "invoke_mode", DEFAULT_URL_INVOKE_MODE),
             cors=(
                 aws.lambda_.FunctionUrlCorsArgs(
                     allow_origins=list(cors["allow_origins"]),
-                    allow_methods=list(cors.get("allow_methods", ["*"])),
-                    allow_headers=list(cors.get("allow_headers", [])) or None,
-                    expose_headers=list(cors.get("expose_headers", [])) or None,
-                    allow_credentials=cors.get("allow_credentials", False),
-                    max_age=cors.get("max_age_seconds", 0),
+                    allow_methods=list(opt(cors, "allow_methods", ["*"])),
+                    allow_headers=list(opt(cors, "allow_headers", [])) or None,
+                    expose_headers=list(opt(cors, "expose_headers", [])) or None,
+                    allow_credentials=opt(cors, "allow_credentials", False),
+                    max_age=opt(cors, "max_age_seconds", 0),
                 )
                 if cors is not None
                 else None
@@ -1094,7 +1100,7 @@ class _Builder:
                     endpoint=self.target.alias_arn,
                     filter_policy=policy,
                     filter_policy_scope=(
-                        trigger.get("filter_policy_scope", DEFAULT_SNS_FILTER_SCOPE) if policy is not None else None
+                        opt(trigger, "filter_policy_scope", DEFAULT_SNS_FILTER_SCOPE) if policy is not None else None
                     ),
                     redrive_policy=(
                         pulumi.Output.from_input(dlq).apply(lambda arn: json.dumps({"deadLetterTargetArn": arn}))

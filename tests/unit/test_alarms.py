@@ -7,6 +7,8 @@ from typing import Any
 
 import pulumi
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from components.alarms import (
     ALARM_KINDS,
@@ -282,3 +284,45 @@ def test_create_alarms_validates_before_registering_any_alarm(deploy_error: Any)
     error, deployed = deploy_error(lambda: build({"alarms": {"concurrency": {"enabled": True}}}, ctx))
     assert "alarms.concurrency.enabled is True but the service has no reserved concurrency" in str(error)
     assert deployed.of_type(ALARM) == []
+
+
+# --- any input either passes or fails with ValueError/TypeError ------------------------------------------------------
+
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 100_000),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+_tuning = st.dictionaries(
+    st.sampled_from(["enabled", "threshold", "period_seconds", "evaluation_periods", "datapoints_to_alarm", "typo"]),
+    _values,
+    max_size=4,
+)
+_alarms = st.dictionaries(
+    st.sampled_from([*ALARM_KINDS, "enabled", "alarm_topic_arn", "notify_ok", "typo"]),
+    st.one_of(_tuning, _values),
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(alarms=_alarms, reserved=st.one_of(st.none(), st.integers(0, 50)), flags=st.tuples(*[st.booleans()] * 3))
+def test_any_alarm_settings_pass_or_fail_with_value_or_type_error(
+    alarms: dict[str, Any], reserved: int | None, flags: tuple[bool, bool, bool]
+) -> None:
+    try:
+        validate_alarms(
+            "orders",
+            {"alarms": alarms},
+            timeout=30,
+            reserved_concurrency=reserved,
+            has_streams=flags[0],
+            has_dlq=flags[1],
+            has_provisioned_concurrency=flags[2],
+        )
+    except (ValueError, TypeError) as error:
+        assert str(error).startswith("orders: "), f"the message must name the service: {error}"

@@ -11,8 +11,22 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from components.triggers import TriggerOutputs, TriggerTarget, create_triggers, validate_triggers
+from components.triggers import (
+    ApiGatewayTriggerArgs,
+    EventRuleArgs,
+    FunctionUrlArgs,
+    FunctionUrlCorsArgs,
+    S3TriggerArgs,
+    ScheduleArgs,
+    SnsTriggerArgs,
+    TriggerOutputs,
+    TriggerTarget,
+    create_triggers,
+    validate_triggers,
+)
 
 PARENT = "lambdakit:test:Parent"
 PERMISSION = "aws:lambda/permission:Permission"
@@ -622,3 +636,67 @@ def test_output_values_are_not_checked_eagerly() -> None:
             "sns_triggers": [{"topic_arn": pulumi.Output.from_input("unknown")}],
         },
     )
+
+
+# --- any input either passes or fails with ValueError/TypeError ------------------------------------------------------
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 100_000),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
+    st.sampled_from(
+        ["rate(5 minutes)", "cron(0 8 ? * MON *)", "uploads", "in/", "*", "NONE", TOPIC_ARN, DLQ_ARN, '{"a": ["b"]}']
+    ),
+)
+_values = st.one_of(_scalars, st.lists(_scalars, max_size=3))
+_KIND_ARGS: dict[str, type] = {
+    "s3_triggers": S3TriggerArgs,
+    "schedules": ScheduleArgs,
+    "event_rules": EventRuleArgs,
+    "api_gateway_triggers": ApiGatewayTriggerArgs,
+    "sns_triggers": SnsTriggerArgs,
+}
+
+
+_VALID: dict[str, dict[str, Any]] = {
+    "s3_triggers": {
+        "bucket": "uploads",
+        "events": ["s3:ObjectCreated:*"],
+        "filter_prefix": "in/",
+        "filter_suffix": ".csv",
+    },
+    "schedules": {"expression": "cron(0 8 ? * MON *)", "time_zone": "UTC", "input": "{}", "max_retry_attempts": 1},
+    "event_rules": {"event_pattern": '{"source": ["orders"]}', "event_bus_name": "orders", "dlq_arn": DLQ_ARN},
+    "api_gateway_triggers": {"api_id": "a1b2c3d4e5", "stage": "prod", "route": "GET /orders/{id}"},
+    "sns_triggers": {"topic_arn": TOPIC_ARN, "filter_policy": '{"a": ["b"]}', "filter_policy_scope": "MessageBody"},
+}
+
+
+def _entry(cls: type) -> st.SearchStrategy[dict[str, Any]]:
+    """A valid entry of the kind with up to two fields replaced by arbitrary values (or a misspelt field added)."""
+    kind = next(k for k, c in _KIND_ARGS.items() if c is cls)
+    fields = [*sorted(cls.__annotations__), "typo"]
+    changes = st.dictionaries(st.sampled_from(fields), _values, max_size=2)
+    return changes.map(lambda change: {**_VALID[kind], **change})
+
+
+_cors = st.dictionaries(st.sampled_from(sorted(FunctionUrlCorsArgs.__annotations__)), _values, max_size=4)
+_url = st.dictionaries(st.sampled_from(sorted(FunctionUrlArgs.__annotations__)), st.one_of(_values, _cors), max_size=4)
+_args = st.fixed_dictionaries(
+    {},
+    optional={
+        **{kind: st.one_of(st.lists(_entry(cls), max_size=3), _values) for kind, cls in _KIND_ARGS.items()},
+        "function_url": st.one_of(_url, _values),
+    },
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(args=_args)
+def test_any_trigger_settings_pass_or_fail_with_value_or_type_error(args: dict[str, Any]) -> None:
+    try:
+        validate_triggers("orders", args)
+    except (ValueError, TypeError) as error:
+        assert str(error).startswith("orders: "), f"the message must name the service: {error}"
