@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -84,6 +85,8 @@ def moto_server(port: int = DEFAULT_PORT, host: str = HOST, *, use_docker: bool 
     """
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+    # One log line per request drowns Pulumi's progress output.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     try:
         server.start()
@@ -196,7 +199,8 @@ class LocalStack:
 
     def remove(self) -> None:
         """Forget the stack in the file backend (after destroy)."""
-        self.stack.workspace.remove_stack(STACK)
+        # preserve_config: `pulumi stack rm` would otherwise delete the committed Pulumi.local.yaml.
+        self.stack.workspace.remove_stack(STACK, preserve_config=True)
 
 
 def main(argv: Sequence[str] | None = None, *, echo: Echo = print) -> int:
@@ -209,6 +213,12 @@ def main(argv: Sequence[str] | None = None, *, echo: Echo = print) -> int:
     args = parser.parse_args(argv)
     outputs_file = args.state_dir / "outputs.json"
     try:
+        from automation.driver import DriverError, require_pulumi_cli
+
+        try:
+            require_pulumi_cli("the local stack")
+        except DriverError as exc:
+            raise LocalStackError(str(exc)) from None
         with moto_server(args.port) as endpoint:
             stack = LocalStack(args.program_dir, state_dir=args.state_dir, endpoint=endpoint, echo=echo)
             if args.action == "destroy":

@@ -213,3 +213,69 @@ def test_local_up_without_the_cli_says_so(
     code = cli.main(["local", "up", "--port", "0", "--state-dir", str(tmp_path), "--no-serve"])
     assert code == 2
     assert "Pulumi CLI not found on PATH: the local stack runs `pulumi`" in capsys.readouterr().err
+
+
+class _Workspace:
+    def __init__(self, calls: list[tuple[str, Any]]) -> None:
+        self.calls = calls
+
+    def remove_stack(self, name: str, **kwargs: Any) -> None:
+        self.calls.append(("remove_stack", (name, kwargs)))
+
+
+class _AutoStack:
+    """Records what LocalStack asks of pulumi.automation.Stack."""
+
+    def __init__(self, calls: list[tuple[str, Any]]) -> None:
+        self.calls = calls
+        self.workspace = _Workspace(calls)
+
+    def refresh(self, **kwargs: Any) -> None:
+        self.calls.append(("refresh", kwargs.get("config_file")))
+
+    def up(self, **kwargs: Any) -> Any:
+        self.calls.append(("up", kwargs.get("config_file")))
+
+        class Value:
+            value = {"api-handler": {"function_name": "api-handler-local"}}
+
+        class Result:
+            outputs = {"services": Value()}
+
+        return Result()
+
+    def destroy(self, **kwargs: Any) -> None:
+        self.calls.append(("destroy", kwargs.get("config_file")))
+
+
+def test_local_stack_drives_the_automation_api_with_a_file_backend(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Given a Pulumi CLI on PATH (faked) and the Automation API's stack factory recorded
+    calls: list[tuple[str, Any]] = []
+    created: dict[str, Any] = {}
+
+    def create_or_select_stack(**kwargs: Any) -> _AutoStack:
+        created.update(kwargs)
+        return _AutoStack(calls)
+
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/local/bin/{name}")
+    monkeypatch.setattr("pulumi.automation.create_or_select_stack", create_or_select_stack)
+    # When the local stack goes up on another port and is destroyed
+    stack = local.LocalStack(ROOT, state_dir=tmp_path, endpoint="http://127.0.0.1:5001", echo=lambda _: None)
+    outputs = stack.up(outputs_file=tmp_path / "outputs.json")
+    stack.destroy()
+    stack.remove()
+    # Then the stack is `local` in the program folder with a file backend, refreshed before up, the rewritten
+    # config passed as --config-file, and the committed Pulumi.local.yaml preserved on removal
+    assert created["stack_name"] == "local" and created["work_dir"] == str(ROOT)
+    assert created["opts"].env_vars["PULUMI_BACKEND_URL"] == f"file://{tmp_path.resolve()}"
+    config_file = str(tmp_path / "Pulumi.local.5001.yaml")
+    assert calls == [
+        ("refresh", config_file),
+        ("up", config_file),
+        ("destroy", config_file),
+        ("remove_stack", ("local", {"preserve_config": True})),
+    ]
+    assert outputs == {"services": {"api-handler": {"function_name": "api-handler-local"}}}
+    assert json.loads((tmp_path / "outputs.json").read_text()) == outputs
