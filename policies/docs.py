@@ -44,3 +44,29 @@ def readme_block(readme: str) -> str | None:
     if start < 0 or end < 0 or end < start:
         return None
     return readme[start + len(START_MARKER) : end]
+
+
+def update_readme(path: str) -> bool:
+    """Rewrite the README's policy-table block in place; returns whether anything changed."""
+    from pathlib import Path
+
+    file = Path(path)
+    text = file.read_text()
+    block = readme_block(text)
+    if block is None:
+        raise SystemExit(f"{path}: no {START_MARKER} ... {END_MARKER} markers")
+    wanted = "\n" + rule_table_markdown()
+    if block == wanted:
+        return False
+    start = text.index(START_MARKER) + len(START_MARKER)
+    file.write_text(text[:start] + wanted + text[text.index(END_MARKER, start) :])
+    return True
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "--write":
+        print("updated" if update_readme(sys.argv[2]) else "up to date")
+    else:
+        sys.stdout.write(rule_table_markdown())

@@ -19,7 +19,7 @@ from policies._common import (
     ROLE_POLICY_ATTACHMENT,
     SUBNET,
 )
-from tests.policies.conftest import Res
+from tests.policies.helpers import Res
 
 LEAST_PRIVILEGE = {
     "Version": "2012-10-17",
@@ -50,23 +50,55 @@ def service(
     if redrive:
         queue_props["redrivePolicy"] = json.dumps({"deadLetterTargetArn": "arn:aws:sqs:::dlq", "maxReceiveCount": 5})
     queue = Res(QUEUE, f"{name}-queue", queue_props, links={"redrivePolicy": [dlq]})
-    fn_props: dict[str, Any] = {"name": f"{name}-prod", "timeout": timeout, "publish": True, "role": "arn:role",
-                                "reservedConcurrentExecutions": reserved, **(extra or {})}
+    fn_props: dict[str, Any] = {
+        "name": f"{name}-prod",
+        "timeout": timeout,
+        "publish": True,
+        "role": "arn:role",
+        "reservedConcurrentExecutions": reserved,
+        **(extra or {}),
+    }
     fn = Res(FUNCTION, name, fn_props, links={"role": [role]}, depends_on=[logs, role_policy])
-    alias = Res(ALIAS, f"{name}-alias", {"name": "live", "functionName": f"{name}-prod", "functionVersion": "3"},
-                links={"functionName": [fn]})
-    pc = Res(PROVISIONED_CONCURRENCY, f"{name}-pc",
-             {"functionName": f"{name}-prod", "qualifier": "live", "provisionedConcurrentExecutions": 5},
-             links={"functionName": [alias], "qualifier": [alias]})
-    esm = Res(EVENT_SOURCE_MAPPING, f"{name}-sqs-0",
-              {"eventSourceArn": "arn:aws:sqs:us-east-1:1:q", "functionName": "arn:fn:live"},
-              links={"eventSourceArn": [queue], "functionName": [alias]})
-    invoke = Res(EVENT_INVOKE_CONFIG, f"{name}-async",
-                 {"functionName": f"{name}-prod", "qualifier": "live",
-                  "destinationConfig": {"onFailure": {"destination": "arn:aws:sqs:::dlq"}}},
-                 links={"functionName": [fn], "qualifier": [alias], "destinationConfig": [dlq]})
-    return {"role": role, "policy": role_policy, "logs": logs, "dlq": dlq, "queue": queue, "fn": fn,
-            "alias": alias, "pc": pc, "esm": esm, "invoke": invoke}
+    alias = Res(
+        ALIAS,
+        f"{name}-alias",
+        {"name": "live", "functionName": f"{name}-prod", "functionVersion": "3"},
+        links={"functionName": [fn]},
+    )
+    pc = Res(
+        PROVISIONED_CONCURRENCY,
+        f"{name}-pc",
+        {"functionName": f"{name}-prod", "qualifier": "live", "provisionedConcurrentExecutions": 5},
+        links={"functionName": [alias], "qualifier": [alias]},
+    )
+    esm = Res(
+        EVENT_SOURCE_MAPPING,
+        f"{name}-sqs-0",
+        {"eventSourceArn": "arn:aws:sqs:us-east-1:1:q", "functionName": "arn:fn:live"},
+        links={"eventSourceArn": [queue], "functionName": [alias]},
+    )
+    invoke = Res(
+        EVENT_INVOKE_CONFIG,
+        f"{name}-async",
+        {
+            "functionName": f"{name}-prod",
+            "qualifier": "live",
+            "destinationConfig": {"onFailure": {"destination": "arn:aws:sqs:::dlq"}},
+        },
+        links={"functionName": [fn], "qualifier": [alias], "destinationConfig": [dlq]},
+    )
+    return {
+        "role": role,
+        "policy": role_policy,
+        "logs": logs,
+        "dlq": dlq,
+        "queue": queue,
+        "fn": fn,
+        "alias": alias,
+        "pc": pc,
+        "esm": esm,
+        "invoke": invoke,
+    }
 
 
 def subnet(name: str, az: Any) -> Res:
@@ -74,8 +106,12 @@ def subnet(name: str, az: Any) -> Res:
 
 
 def permission(name: str, fn: Res, principal: str) -> Res:
-    return Res(PERMISSION, name, {"function": "x", "principal": principal, "sourceArn": "arn:aws:s3:::b",
-                                  "sourceAccount": "1"}, links={"function": [fn]})
+    return Res(
+        PERMISSION,
+        name,
+        {"function": "x", "principal": principal, "sourceArn": "arn:aws:s3:::b", "sourceAccount": "1"},
+        links={"function": [fn]},
+    )
 
 
 def attachment(name: str, role: Res, arn: str) -> Res:

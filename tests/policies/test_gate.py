@@ -16,7 +16,7 @@ from automation import gate
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE_READY = (REPO / "__main__.py").exists() and (REPO / "Pulumi.prod.yaml").exists()
 
-SAFE_PROGRAM = '''
+SAFE_PROGRAM = """
 import json
 import pulumi
 import pulumi_aws as aws
@@ -25,8 +25,8 @@ role = aws.iam.Role("fn-role", assume_role_policy=json.dumps({"Version": "2012-1
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
 logs = aws.cloudwatch.LogGroup("fn-logs", name="/aws/lambda/fn-prod", retention_in_days=30)
 dlq = aws.sqs.Queue("fn-dlq")
-queue = aws.sqs.Queue("fn-queue", visibility_timeout_seconds=180,
-                      redrive_policy=dlq.arn.apply(lambda a: json.dumps({"deadLetterTargetArn": a, "maxReceiveCount": 5})))
+redrive = dlq.arn.apply(lambda a: json.dumps({"deadLetterTargetArn": a, "maxReceiveCount": 5}))
+queue = aws.sqs.Queue("fn-queue", visibility_timeout_seconds=180, redrive_policy=redrive)
 policy = aws.iam.RolePolicy("fn-policy", role=role.id, policy=queue.arn.apply(lambda a: json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sqs:ReceiveMessage"], "Resource": a}]})))
 fn = aws.lambda_.Function("fn", name="fn-prod", role=role.arn, runtime="python3.14", handler="app.handler",
@@ -36,9 +36,9 @@ fn = aws.lambda_.Function("fn", name="fn-prod", role=role.arn, runtime="python3.
 alias = aws.lambda_.Alias("fn-alias", name="live", function_name=fn.name, function_version=fn.version)
 aws.lambda_.EventSourceMapping("fn-sqs-0", event_source_arn=queue.arn, function_name=alias.arn,
                                function_response_types=["ReportBatchItemFailures"])
-'''
+"""
 
-UNSAFE_PROGRAM = '''
+UNSAFE_PROGRAM = """
 import pulumi
 import pulumi_aws as aws
 
@@ -46,7 +46,7 @@ fn = aws.lambda_.Function("legacy", role="arn:aws:iam::123456789012:role/x", run
                           code=pulumi.AssetArchive({}), environment={"variables": {"DB_PASSWORD": "hunter2"}})
 aws.lambda_.Alias("legacy-alias", name="live", function_name=fn.name, function_version="$LATEST")
 aws.lambda_.FunctionUrl("legacy-url", function_name=fn.name, authorization_type="NONE")
-'''
+"""
 
 
 def write_program(folder: Path, source: str) -> Path:
@@ -60,7 +60,10 @@ def write_program(folder: Path, source: str) -> Path:
 @pytest.fixture(scope="module")
 def programs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("programs")
-    return {"safe": write_program(root / "safe", SAFE_PROGRAM), "unsafe": write_program(root / "unsafe", UNSAFE_PROGRAM)}
+    return {
+        "safe": write_program(root / "safe", SAFE_PROGRAM),
+        "unsafe": write_program(root / "unsafe", UNSAFE_PROGRAM),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -126,19 +129,33 @@ def test_junit_fails_one_case_per_broken_mandatory_policy(unsafe_result: gate.Ga
     assert suite.get("tests") == "25" and suite.get("skipped") == "3"
 
 
-def test_command_line_writes_reports_and_exits_non_zero(programs: dict[str, Path], tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_line_writes_reports_and_exits_non_zero(
+    programs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     sarif_file, junit_file = tmp_path / "out.sarif", tmp_path / "junit.xml"
-    code = gate.main(["--stack", "prod", "--program", str(programs["unsafe"]), "--sarif", str(sarif_file),
-                      "--junit", str(junit_file), "--workers", "1"])
+    code = gate.main(
+        [
+            "--stack",
+            "prod",
+            "--program",
+            str(programs["unsafe"]),
+            "--sarif",
+            str(sarif_file),
+            "--junit",
+            str(junit_file),
+            "--workers",
+            "1",
+        ]
+    )
     assert code == 1
     assert json.loads(sarif_file.read_text())["runs"][0]["results"]
     assert ET.fromstring(junit_file.read_text()).tag == "testsuites"
     assert "Verdict: FAILED" in capsys.readouterr().out
 
 
-def test_command_line_exits_two_when_the_gate_cannot_run(programs: dict[str, Path],
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_line_exits_two_when_the_gate_cannot_run(
+    programs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert gate.main(["--stack", "qa", "--program", str(programs["safe"])]) == 2
     assert "no policy config for stack 'qa'" in capsys.readouterr().err
 
@@ -174,17 +191,31 @@ def test_unsafe_variant_of_the_reference_fails_with_the_expected_rules() -> None
     # function behind a public URL and a public permission added next to it
     def unsafe() -> None:
         runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
-        fn = aws.lambda_.Function("legacy", role="arn:aws:iam::123456789012:role/legacy", runtime="python3.9",
-                                  handler="a.b", code=pulumi.AssetArchive({}))
+        fn = aws.lambda_.Function(
+            "legacy",
+            role="arn:aws:iam::123456789012:role/legacy",
+            runtime="python3.9",
+            handler="a.b",
+            code=pulumi.AssetArchive({}),
+        )
         aws.lambda_.FunctionUrl("legacy-url", function_name=fn.name, authorization_type="NONE")
         aws.lambda_.Permission("legacy-public", action="lambda:InvokeFunction", function=fn.name, principal="*")
 
-    overrides = {"logRetentionDays": "7",
-                 "orderProcessor": json.dumps({"memorySize": 1024, "timeout": 600, "reservedConcurrency": 100})}
+    overrides = {
+        "logRetentionDays": "7",
+        "orderProcessor": json.dumps({"memorySize": 1024, "timeout": 600, "reservedConcurrency": 100}),
+    }
     # when the gate runs with the prod config
     result = gate.run_gate(REPO, "prod", config_overrides=overrides, program=unsafe)
     # then it fails with these rules
     names = {v.policy for v in result.mandatory}
-    assert {"lambda-log-retention", "lambda-timeout", "lambda-function-url-auth", "lambda-permission-scoped",
-            "lambda-runtime-deprecated", "lambda-tracing-active", "lambda-log-group"} <= names, gate.format_report(result)
+    assert {
+        "lambda-log-retention",
+        "lambda-timeout",
+        "lambda-function-url-auth",
+        "lambda-permission-scoped",
+        "lambda-runtime-deprecated",
+        "lambda-tracing-active",
+        "lambda-log-group",
+    } <= names, gate.format_report(result)
     assert ("lambda-timeout", "order-processor") in {(v.policy, v.resource_name) for v in result.mandatory}

@@ -12,7 +12,7 @@ import pytest
 from policies._common import FUNCTION
 from policies.pack import ENVIRONMENTS, RULES, load_config, resolve
 from tests.policies.cases import CASES, GOOD_FUNCTION, with_
-from tests.policies.conftest import UNKNOWN, Analyzer, Res, urn_of
+from tests.policies.helpers import UNKNOWN, Analyzer, Res, urn_of
 from tests.policies.stacks import service
 
 ALL_MANDATORY: dict[str, Any] = {"all": "mandatory", "lambda-runtime-deprecated": {"asOf": "2026-11-26"}}
@@ -75,8 +75,12 @@ def test_enforcement_levels_follow_each_environment_file(analyzer: Analyzer, env
     # given the environment's config file, and a function and stack that break many rules
     expected = resolve(load_config(env))
     analyzer.configure(load_config(env))
-    bad_fn = {"name": "f", "runtime": "python3.9", "environment": {"variables": {"DB_PASSWORD": "hunter2"}},
-              "architectures": ["x86_64"]}
+    bad_fn = {
+        "name": "f",
+        "runtime": "python3.9",
+        "environment": {"variables": {"DB_PASSWORD": "hunter2"}},
+        "architectures": ["x86_64"],
+    }
     broken = service("orders", reserved=950, redrive=False)
     broken["fn"].props["publish"] = False
     # when the pack analyzes them
@@ -97,8 +101,12 @@ def test_unknown_values_keep_mandatory_rules_mandatory_and_are_said(analyzer: An
     # given prod, and a function whose tracing mode and one variable are unknown during preview
     analyzer.configure(load_config("prod"))
     mark = len(analyzer.engine.log.notes)
-    fn = with_(GOOD_FUNCTION, tracingConfig={"mode": UNKNOWN}, memorySize=UNKNOWN,
-               environment={"variables": {"DB_PASSWORD": "hunter2", "LATER": UNKNOWN}})
+    fn = with_(
+        GOOD_FUNCTION,
+        tracingConfig={"mode": UNKNOWN},
+        memorySize=UNKNOWN,
+        environment={"variables": {"DB_PASSWORD": "hunter2", "LATER": UNKNOWN}},
+    )
     found = analyzer.analyze(FUNCTION, fn, name="preview-fn")
     # then no rule gave up with the advisory "can't run policy during preview" diagnostic
     assert not [v for v in found if "during preview" in v.message], found

@@ -12,13 +12,12 @@ from tests.policies.cases import (
     CASES,
     GOOD_FUNCTION,
     GOOD_LOG_GROUP,
-    GOOD_PERMISSION,
     GOOD_SQS_ESM,
     GOOD_STREAM_ESM,
     GOOD_URL,
     with_,
 )
-from tests.policies.conftest import UNKNOWN, check_resource
+from tests.policies.helpers import UNKNOWN, check_resource
 
 ASOF = {"asOf": "2026-11-26"}
 
@@ -106,8 +105,9 @@ def test_reserved_concurrency_bounds(reserved: int | None, bad: bool) -> None:
 
 @pytest.mark.parametrize(("days", "bad"), [(30, False), (3653, False), (14, True), (None, True), (0, True)])
 def test_log_retention_bounds(days: int | None, bad: bool) -> None:
-    out = check_resource("lambda-log-retention", LOG_GROUP, with_(GOOD_LOG_GROUP, retentionInDays=days),
-                         {"minDays": 30, "maxDays": 3653})
+    out = check_resource(
+        "lambda-log-retention", LOG_GROUP, with_(GOOD_LOG_GROUP, retentionInDays=days), {"minDays": 30, "maxDays": 3653}
+    )
     assert bool(out.violations) is bad, f"retention {days}: {out.violations}"
 
 
@@ -119,8 +119,9 @@ def test_log_retention_skips_log_groups_of_other_services_by_default() -> None:
 
 def test_required_tags_are_listed_when_missing() -> None:
     out = check_resource("lambda-tags-description", FUNCTION, GOOD_FUNCTION, {"requiredTags": ["Owner", "CostCenter"]})
-    assert out.violations == ["res: missing required tags ['CostCenter'] (requiredTags); tags present: "
-                              "['Environment', 'Owner']."]
+    assert out.violations == [
+        "res: missing required tags ['CostCenter'] (requiredTags); tags present: ['Environment', 'Owner']."
+    ]
 
 
 # --- event sources ----------------------------------------------------------------------------------------
@@ -141,7 +142,9 @@ def test_stream_mapping_needs_bounded_retries_and_bisect(change: dict[str, Any],
 
 
 def test_stream_rule_recognises_dynamodb_streams_and_leaves_sqs_alone() -> None:
-    ddb = with_(GOOD_STREAM_ESM, eventSourceArn="arn:aws:dynamodb:us-east-1:1:table/t/stream/2026", destinationConfig=None)
+    ddb = with_(
+        GOOD_STREAM_ESM, eventSourceArn="arn:aws:dynamodb:us-east-1:1:table/t/stream/2026", destinationConfig=None
+    )
     assert check_resource("lambda-stream-failure-handling", EVENT_SOURCE_MAPPING, ddb).violations
     assert check_resource("lambda-stream-failure-handling", EVENT_SOURCE_MAPPING, GOOD_SQS_ESM).violations == []
     assert check_resource("lambda-sqs-partial-batch", EVENT_SOURCE_MAPPING, GOOD_STREAM_ESM).violations == []
@@ -165,8 +168,9 @@ def test_unknown_source_arn_without_hints_is_skipped_and_said() -> None:
 def test_function_url_wildcard_cors_is_reported_unless_allow_listed() -> None:
     url = with_(GOOD_URL, cors={"allowOrigins": ["*"]})
     assert "allowOrigins" in check_resource("lambda-function-url-auth", FUNCTION_URL, url, name="api-url").text()
-    allowed = check_resource("lambda-function-url-auth", FUNCTION_URL, url, {"allowWildcardOrigins": ["api-url"]},
-                             name="api-url")
+    allowed = check_resource(
+        "lambda-function-url-auth", FUNCTION_URL, url, {"allowWildcardOrigins": ["api-url"]}, name="api-url"
+    )
     assert allowed.violations == []
 
 
@@ -251,8 +255,12 @@ def test_secret_name_can_be_allow_listed() -> None:
 
 def test_unknown_values_are_skipped_with_a_note_and_known_parts_still_checked() -> None:
     # given a function whose environment variables are known but whose tracing mode is unknown
-    fn = with_(GOOD_FUNCTION, tracingConfig={"mode": UNKNOWN}, timeout=UNKNOWN,
-               environment={"variables": {"DB_PASSWORD": "hunter2", "LATER": UNKNOWN}})
+    fn = with_(
+        GOOD_FUNCTION,
+        tracingConfig={"mode": UNKNOWN},
+        timeout=UNKNOWN,
+        environment={"variables": {"DB_PASSWORD": "hunter2", "LATER": UNKNOWN}},
+    )
     # when the rules run
     tracing = check_resource("lambda-tracing-active", FUNCTION, fn)
     timeout = check_resource("lambda-timeout", FUNCTION, fn)

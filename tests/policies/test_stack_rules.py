@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from policies.pack import RULES
-from tests.policies.conftest import UNKNOWN, Res, check_stack
+from tests.policies.helpers import UNKNOWN, Res, check_stack
 from tests.policies.stacks import attachment, permission, service, subnet
 
 STACK_RULES = [r.name for r in RULES if r.kind == "stack"]
@@ -49,7 +49,9 @@ def test_reservations_in_other_regions_are_summed_separately() -> None:
 
 
 def test_unknown_reservation_is_left_out_of_the_sum_and_said() -> None:
-    out = check_stack("lambda-unreserved-concurrency", all_of(service("a", reserved=UNKNOWN), service("b", reserved=950)))
+    out = check_stack(
+        "lambda-unreserved-concurrency", all_of(service("a", reserved=UNKNOWN), service("b", reserved=950))
+    )
     assert "sums to 950" in out.text(), out
     assert any("left out of the sum" in n for n in out.notes), out.notes
 
@@ -150,8 +152,10 @@ def test_aliased_function_must_publish_versions() -> None:
     s = service("orders")
     s["fn"].props["publish"] = False
     out = check_stack("lambda-alias-versions", all_of(s))
-    assert out.violations == ["orders: function has alias orders-alias but does not publish versions (publish is "
-                              "False); set publish = true so the alias can move between versions."]
+    assert out.violations == [
+        "orders: function has alias orders-alias but does not publish versions (publish is "
+        "False); set publish = true so the alias can move between versions."
+    ]
     assert out.urns == [s["fn"].urn], "the violation is not attached to the function"
 
 
@@ -251,9 +255,7 @@ def test_function_invoked_by_s3_counts_as_asynchronous() -> None:
 
 def test_function_invoked_synchronously_needs_no_destination() -> None:
     s = service("api")
-    stack = [r for r in all_of(s) if r is not s["invoke"]] + [
-        permission("api-gw", s["fn"], "apigateway.amazonaws.com")
-    ]
+    stack = [r for r in all_of(s) if r is not s["invoke"]] + [permission("api-gw", s["fn"], "apigateway.amazonaws.com")]
     assert check_stack("lambda-async-failure-destination", stack).violations == []
 
 
@@ -277,8 +279,11 @@ def test_role_policy_wildcards_are_reported(statement: dict[str, Any], words: st
 
 
 def test_wildcard_resource_is_fine_for_actions_without_resource_level_permissions() -> None:
-    doc = {"Statement": [{"Effect": "Allow", "Action": ["xray:PutTraceSegments", "cloudwatch:PutMetricData"],
-                          "Resource": "*"}]}
+    doc = {
+        "Statement": [
+            {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "cloudwatch:PutMetricData"], "Resource": "*"}
+        ]
+    }
     assert check_stack("lambda-role-least-privilege", all_of(service("orders", policy=doc))).violations == []
 
 
