@@ -627,9 +627,11 @@ def _validate_api_gateway(service: str, triggers: Sequence[Any], offset: int = 0
         path = f"api_gateway_triggers[{i}]"
         check_mapping(service, path, trigger, ApiGatewayTriggerArgs)
         api_id = check_str(service, f"{path}.api_id", trigger["api_id"])
-        if api_id is not None and not re.fullmatch(r"[A-Za-z0-9]+", api_id):
+        # Real ids are 10 lowercase alphanumerics; hyphens are let through so that offline ids ("<name>-id" from
+        # the SDK mocks) resolve cleanly. What this catches is an ARN, a URL or a name with spaces.
+        if api_id is not None and not re.fullmatch(r"[A-Za-z0-9-]+", api_id):
             raise ValidationError(
-                f"{service}: {path}.api_id must be the API's id (letters and digits, not an ARN), got {api_id!r}"
+                f"{service}: {path}.api_id must be the API's id (letters and digits, not an ARN or URL), got {api_id!r}"
             )
         stage = check_str(service, f"{path}.stage", trigger.get("stage"))
         if stage is not None and not re.fullmatch(r"\*|\$default|[A-Za-z0-9_-]{1,128}", stage):

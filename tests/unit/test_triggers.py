@@ -387,6 +387,30 @@ def test_sns_subscription_targets_the_alias_after_its_permission(deploy: Any) ->
     assert permission.urn in subscription.dependencies, "SNS delivers as soon as the subscription exists"
 
 
+def test_triggers_accept_other_resources_outputs_and_check_them_when_they_resolve(deploy: Any) -> None:
+    def program() -> None:
+        bucket = aws.s3.Bucket("order-uploads")
+        topic = aws.sns.Topic("order-events")
+        api = aws.apigatewayv2.Api("http-api", protocol_type="HTTP")
+        build(
+            {
+                "s3_triggers": [{"bucket": bucket.bucket, "filter_prefix": "orders/"}],
+                "sns_triggers": [{"topic_arn": topic.arn}],
+                "api_gateway_triggers": [{"api_id": api.id, "stage": "$default"}],
+            }
+        )
+
+    deployed = deploy(program)
+    api_id = deployed.one("aws:apigatewayv2/api:Api").id
+    sources = {name: p["sourceArn"] for name, p in permissions(deployed).items()}
+    assert sources == {
+        "orders-s3-0-permission": "arn:aws:s3:::order-uploads",
+        "orders-sns-0-permission": deployed.one("aws:sns/topic:Topic").outputs["arn"],
+        "orders-apigw-0-permission": f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}/$default/*",
+    }
+    assert deployed.one(NOTIFICATION).inputs["bucket"] == "order-uploads"
+
+
 # --- every trigger --------------------------------------------------------------------------------------------------
 
 EVERY_TRIGGER: dict[str, Any] = {
