@@ -803,7 +803,7 @@ class TriggerOutputs:
 
     @property
     def resources(self) -> list[pulumi.Resource]:
-        """Every registered resource, in registration order of kind."""
+        """Every resource registered for the triggers (permissions, notifications, rules, targets, schedules, ...)."""
         singles: list[pulumi.Resource | None] = [self.scheduler_role, self.scheduler_policy, self.function_url_resource]
         return [
             *self.permissions,
