@@ -163,10 +163,24 @@ def cmd_release(args: argparse.Namespace) -> int:
         for name in args.stacks.split(",")
         if name
     ]
-    clients = _clients(args)
+    profiles: dict[str, str] = {}
+    for item in args.env_profile or []:
+        stack, sep, profile = item.partition("=")
+        if not sep or not stack or not profile:
+            raise ValueError(f"--env-profile must be STACK=PROFILE, got {item!r}")
+        profiles[stack] = profile
+    cache: dict[str | None, ops.Clients] = {}
+
+    def clients_for(env: Environment) -> ops.Clients:
+        profile = profiles.get(env.stack, args.profile)
+        if profile not in cache:
+            session = ops.make_session(profile=profile, region=args.region, endpoint_url=args.endpoint_url)
+            cache[profile] = ops.Clients(session, args.endpoint_url)
+        return cache[profile]
+
     driver = Driver(
         AutomationBackend(args.program_dir),
-        boto3_ops_for(lambda env: clients, _thresholds(args)),
+        boto3_ops_for(clients_for, _thresholds(args)),
         policy_packs=args.policy_pack if args.policy_pack is not None else [str(args.program_dir / "policies")],
         policy_config_dir=args.program_dir / "policies" / "config",
     )
@@ -211,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--policy-pack", action="append", help="policy pack folder (default: policies)")
     release.add_argument("--no-canary", action="append", help="stack that promotes without a canary (repeatable)")
     release.add_argument("--keep", type=int, default=ops.DEFAULT_KEEP, help="versions to keep when pruning (3)")
+    release.add_argument(
+        "--env-profile", action="append", help="STACK=PROFILE: boto3 profile for one stack's account (repeatable)"
+    )
     _canary_args(release)
     _aws_args(release)
     release.set_defaults(func=cmd_release)

@@ -446,7 +446,13 @@ def run_canary(
         if not active:
             break
         label = f"step {step_index}/{len(weights)}"
-        shifter.shift({a.service: weight for a in active})
+        try:
+            shifter.shift({a.service: weight for a in active})
+        except Exception as exc:
+            # A half-applied shift must not leave weight on an unproven version: put everyone back on stable.
+            echo(f"shift to {weight:.0%} failed ({exc}); rolling back {', '.join(a.service for a in active)}")
+            shifter.rollback([a.service for a in active])
+            raise
         for a in active:
             a.outcome.last_weight = weight
             echo(
@@ -461,7 +467,11 @@ def run_canary(
             elapsed = (now - started).total_seconds()
             failed: list[_Active] = []
             for a in list(pending):
-                reading = a.health.read(started, now)
+                try:
+                    reading = a.health.read(started, now)
+                except Exception as exc:
+                    # A failed read (throttled or denied CloudWatch call) is missing data: the deadline still applies.
+                    reading = HealthReading("no-data", f"health read failed: {type(exc).__name__}: {exc}")
                 a.outcome.readings.append(StepRecord(a.service, step_index, weight, elapsed, reading))
                 verdict: str = reading.status
                 if reading.status == "unhealthy":

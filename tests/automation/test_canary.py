@@ -275,3 +275,45 @@ def test_health_window_is_widened_to_whole_periods() -> None:
     )
     aligned = dt.datetime(2026, 11, 26, 9, 5, tzinfo=dt.UTC)
     assert health.window(aligned, aligned + dt.timedelta(minutes=2)) == (aligned, aligned + dt.timedelta(minutes=2))
+
+
+class BrokenHealth:
+    def read(self, start: dt.datetime, end: dt.datetime) -> HealthReading:
+        raise RuntimeError("Throttling: Rate exceeded")
+
+
+def test_failed_health_reads_count_as_missing_data(clock: Any) -> None:
+    shifter = RecordingShifter()
+    plan = CanaryPlan(steps=(0.1,), bake_seconds=60, poll_seconds=60, missing_data_deadline_seconds=180)
+    lines: list[str] = []
+    outcome = run_canary(
+        [CanaryTarget("order-processor", "3", "4", BrokenHealth())],
+        shifter,
+        plan,
+        clock=clock.now,
+        sleep=clock.sleep,
+        echo=lines.append,
+    )["order-processor"]
+    assert outcome.result == "rolled-back"
+    assert "no data for version 4 180s after the step began" in outcome.reason, outcome.reason
+    assert "health read failed: RuntimeError: Throttling: Rate exceeded" in outcome.readings[0].reading.reason
+
+
+class FailingShifter(RecordingShifter):
+    def shift(self, weights: Mapping[str, float]) -> None:
+        super().shift(weights)
+        raise RuntimeError("pulumi up failed")
+
+
+def test_a_failed_shift_rolls_back_before_raising(clock: Any) -> None:
+    shifter = FailingShifter()
+    with pytest.raises(RuntimeError, match="pulumi up failed"):
+        run_canary(
+            [CanaryTarget("order-processor", "3", "4", FixedHealth(HEALTHY))],
+            shifter,
+            PLAN,
+            clock=clock.now,
+            sleep=clock.sleep,
+            echo=lambda _: None,
+        )
+    assert shifter.calls == [("shift", {"order-processor": 0.1}), ("rollback", ["order-processor"])]

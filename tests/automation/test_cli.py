@@ -279,3 +279,20 @@ def test_local_stack_drives_the_automation_api_with_a_file_backend(
     ]
     assert outputs == {"services": {"api-handler": {"function_name": "api-handler-local"}}}
     assert json.loads((tmp_path / "outputs.json").read_text()) == outputs
+
+
+def test_release_command_runs_the_driver_over_the_stacks(
+    aws: Any, fake_backend: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the Automation API backend replaced by the fake stack on moto
+    monkeypatch.setattr("automation.driver.AutomationBackend", lambda program_dir: fake_backend)
+    # When releasing dev and staging
+    code = cli.main(["release", "--stacks", "dev,staging", "--no-canary", "dev", "--keep", "2"])
+    out = capsys.readouterr().out
+    # Then both were deployed in order and the summary table closes the output
+    assert code == 0, out
+    assert fake_backend.selected == ["dev", "staging"]
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["stack", "status"])
+    assert lines.index("== dev") < lines.index("== staging") < header, out
+    assert [line.split()[:2] for line in out.splitlines()[-2:]] == [["dev", "deployed"], ["staging", "deployed"]]
