@@ -203,6 +203,14 @@ def as_str_list(value: Any) -> list[Any]:
     return []
 
 
+def cfg_strings(cfg: Mapping[str, Any], key: str, default: Sequence[str] = ()) -> list[str]:
+    """A list-of-strings setting; the default when the setting is absent, empty or not a list."""
+    value = cfg.get(key)
+    if not isinstance(value, list) or not value:
+        return list(default)
+    return [v for v in value if isinstance(v, str)]
+
+
 def truthy(value: Any) -> bool | None:
     """True/False for booleans and "true"/"false" strings, ``None`` when unknown or not a boolean."""
     if isinstance(value, bool):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ._common import FUNCTION_URL, PERMISSION, UNKNOWN, ResourceContext, Rule, strings
+from ._common import FUNCTION_URL, PERMISSION, UNKNOWN, ResourceContext, Rule, cfg_strings, strings
 
 DOCS = "https://docs.aws.amazon.com/lambda/latest/dg"
 
 
 def _allowed(ctx: ResourceContext, key: str, *names: object) -> bool:
-    listed = {str(n) for n in (ctx.cfg.get(key) or []) if isinstance(n, str)}
+    listed = set(cfg_strings(ctx.cfg, key))
     return any(isinstance(n, str) and n in listed for n in (ctx.name, *names))
 
 
@@ -58,7 +58,7 @@ def check_permission(ctx: ResourceContext) -> None:
             ctx.violation("principal '*' with functionUrlAuthType NONE makes the function URL public.")
         return
     if principal.endswith(".amazonaws.com") or principal.endswith(".amazon.com"):
-        exempt = [str(p) for p in (ctx.cfg.get("principalsWithoutSourceArn") or NO_SOURCE_ARN_PRINCIPALS)]
+        exempt = cfg_strings(ctx.cfg, "principalsWithoutSourceArn", NO_SOURCE_ARN_PRINCIPALS)
         if not has_arn and principal not in exempt:
             ctx.violation(
                 f"service principal {principal} has no sourceArn, so any {principal} resource in any "

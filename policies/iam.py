@@ -20,6 +20,7 @@ from ._common import (
     StackContext,
     StackResource,
     boolean,
+    cfg_strings,
     strings,
 )
 
@@ -75,8 +76,8 @@ def _document(value: Any) -> dict[str, Any] | Any | None:
 
 def _statement_problems(doc: dict[str, Any], cfg: dict[str, Any]) -> list[str]:
     problems: list[str] = []
-    only_star = {a.lower() for a in (cfg.get("wildcardResourceActions") or WILDCARD_ONLY_ACTIONS) if isinstance(a, str)}
-    allow_service_wildcards = bool(cfg.get("allowServiceWildcardActions", False))
+    only_star = {a.lower() for a in cfg_strings(cfg, "wildcardResourceActions", WILDCARD_ONLY_ACTIONS)}
+    allow_service_wildcards = cfg.get("allowServiceWildcardActions") is True
     for i, stmt in enumerate(_as_list(doc.get("Statement"))):
         if not isinstance(stmt, dict) or stmt.get("Effect") != "Allow":
             continue
@@ -104,7 +105,7 @@ def _statement_problems(doc: dict[str, Any], cfg: dict[str, Any]) -> list[str]:
 
 
 def _is_admin(arn: Any, cfg: dict[str, Any]) -> bool:
-    names = [str(n) for n in (cfg.get("forbiddenManagedPolicies") or ADMIN_POLICIES)]
+    names = cfg_strings(cfg, "forbiddenManagedPolicies", ADMIN_POLICIES)
     return isinstance(arn, str) and arn.startswith("arn:") and arn.rsplit("/", 1)[-1] in names
 
 

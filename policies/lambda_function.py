@@ -17,6 +17,7 @@ from ._common import (
     Rule,
     as_int,
     boolean,
+    cfg_strings,
     integer,
     matches_any,
     strings,
@@ -136,8 +137,8 @@ def check_env_secrets(ctx: ResourceContext) -> None:
         return
     if not isinstance(variables, dict):
         return
-    allowed = [str(n) for n in (ctx.cfg.get("allowedNames") or []) if isinstance(n, str)]
-    name_patterns = [str(p) for p in (ctx.cfg.get("secretNamePatterns") or SECRET_NAME_PATTERNS)]
+    allowed = cfg_strings(ctx.cfg, "allowedNames")
+    name_patterns = cfg_strings(ctx.cfg, "secretNamePatterns", SECRET_NAME_PATTERNS)
     min_entropy_len = as_int(ctx.cfg.get("highEntropyMinLength")) or 32
     for name, value in sorted(variables.items()):
         if matches_any(name, allowed):
@@ -179,7 +180,7 @@ def check_arm64(ctx: ResourceContext) -> None:
 
 
 def check_tags_description(ctx: ResourceContext) -> None:
-    required = [str(t) for t in (ctx.cfg.get("requiredTags") or []) if isinstance(t, str)]
+    required = cfg_strings(ctx.cfg, "requiredTags")
     tags = ctx.props.get("tags")
     if tags is UNKNOWN:
         ctx.skip("tags")
@@ -188,7 +189,7 @@ def check_tags_description(ctx: ResourceContext) -> None:
         missing = [t for t in required if t not in present]
         if missing:
             ctx.violation(f"missing required tags {missing} (requiredTags); tags present: {sorted(present)}.")
-    if ctx.cfg.get("requireDescription", True) and ctx.type == FUNCTION:
+    if ctx.cfg.get("requireDescription", True) is not False and ctx.type == FUNCTION:
         description = ctx.props.get("description")
         if description is not UNKNOWN and not (isinstance(description, str) and description.strip()):
             ctx.violation("no description; say what the function does and who owns it.")
@@ -196,7 +197,11 @@ def check_tags_description(ctx: ResourceContext) -> None:
 
 def check_log_retention(ctx: ResourceContext) -> None:
     name = ctx.props.get("name")
-    if ctx.cfg.get("onlyLambdaLogGroups", True) and isinstance(name, str) and not name.startswith("/aws/lambda/"):
+    if (
+        ctx.cfg.get("onlyLambdaLogGroups", True) is not False
+        and isinstance(name, str)
+        and not name.startswith("/aws/lambda/")
+    ):
         return
     present, days = _number(ctx, "retentionInDays")
     minimum = as_int(ctx.cfg.get("minDays")) or 1

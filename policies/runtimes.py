@@ -11,7 +11,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ._common import FUNCTION, UNKNOWN, ResourceContext, Rule, integer, strings
+from ._common import FUNCTION, UNKNOWN, ResourceContext, Rule, cfg_strings, integer, strings
 
 LIFECYCLE_FILE = Path(__file__).with_name("runtime_lifecycle.json")
 RUNTIMES_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html"
@@ -105,8 +105,7 @@ def check_latest(ctx: ResourceContext) -> None:
     runtime = _runtime(ctx)
     if runtime is None or runtime not in lifecycle():
         return
-    allowed = ctx.cfg.get("allowedRuntimes") or []
-    if isinstance(allowed, list) and runtime in allowed:
+    if runtime in cfg_strings(ctx.cfg, "allowedRuntimes"):
         return
     newest = newest_in_family(runtime)
     if newest is not None and newest != runtime:

@@ -24,6 +24,7 @@ from ._common import (
     StackResource,
     as_float,
     as_int,
+    cfg_strings,
     integer,
     num,
     strings,
@@ -272,7 +273,7 @@ ASYNC_PRINCIPALS = [
 
 
 def check_async_failures(ctx: StackContext) -> None:
-    principals = {str(p) for p in (ctx.cfg.get("asyncPrincipals") or ASYNC_PRINCIPALS)}
+    principals = set(cfg_strings(ctx.cfg, "asyncPrincipals", ASYNC_PRINCIPALS))
     reasons: dict[str, list[str]] = defaultdict(list)
     destinations: dict[str, bool] = defaultdict(bool)
     for cfg in ctx.of_type(EVENT_INVOKE_CONFIG):
@@ -285,7 +286,7 @@ def check_async_failures(ctx: StackContext) -> None:
             destinations[fn.urn] = True
     for perm in ctx.of_type(PERMISSION):
         principal = perm.props.get("principal")
-        if principal in principals:
+        if isinstance(principal, str) and principal in principals:
             fn = ctx.function_of(perm, "function")
             if fn is not None:
                 reasons[fn.urn].append(f"{principal} permission {perm.name}")

@@ -148,7 +148,7 @@ CONFIGS = st.one_of(
     ),
 )
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _no_crash(notes: list[str], what: str) -> None:

@@ -90,6 +90,7 @@ def test_unsafe_program_fails_prod_with_the_expected_rules(unsafe_result: gate.G
         ("lambda-alias-versions", "legacy-alias"),
         ("lambda-alias-versions", "legacy"),
         ("lambda-log-group", "legacy"),
+        ("lambda-reserved-concurrency", "legacy"),
     }, gate.format_report(unsafe_result)
     assert not unsafe_result.passed
 
@@ -97,7 +98,7 @@ def test_unsafe_program_fails_prod_with_the_expected_rules(unsafe_result: gate.G
 def test_report_says_it_is_a_preflight_check_with_mock_values(unsafe_result: gate.GateResult) -> None:
     text = gate.format_report(unsafe_result)
     assert "Pre-flight check" in text and "mock values" in text and "pulumi preview --policy-pack" in text
-    assert "Verdict: FAILED (9 mandatory" in text
+    assert "Verdict: FAILED (10 mandatory" in text
 
 
 def test_default_provider_region_reaches_the_pack(unsafe_result: gate.GateResult, programs: dict[str, Path]) -> None:
