@@ -10,7 +10,9 @@ its alias with an event shaped like its trigger's.
 from __future__ import annotations
 
 import base64
+import gc
 import json
+import logging
 import re
 import time
 from collections import defaultdict
@@ -167,18 +169,24 @@ def deploy(
     if unknown:
         raise UnknownResourceTypeError(unknown)
     resolved_history = dict(history) if history is not None else plan_history(plan)
-    mocks = MotoMocks(sandbox, history=resolved_history, stack=stack)
+    # Auto-names are deterministic per stack; a stack deployed again into the same sandbox is a new stack (the
+    # sandbox does not update), so it gets fresh names as `pulumi up` of a new stack would.
+    count = sandbox.deploy_counts.get(stack, 0) + 1
+    sandbox.deploy_counts[stack] = count
+    mocks = MotoMocks(sandbox, history=resolved_history, stack=stack if count == 1 else f"{stack}#{count}")
     started = time.perf_counter()
     with exported_env(sandbox):
         try:
             run = run_program(program_dir, stack, mocks, config_overrides=config_overrides)
-        except Exception as exc:
+        except Exception:
+            _collect_failed_futures()
             # The SDK reports a failed registration in its own words; the sandbox's error names the resource.
             if mocks.errors:
-                raise mocks.errors[0] from exc
+                raise mocks.errors[0].with_traceback(None) from None
             raise
     if mocks.errors:
-        raise mocks.errors[0]
+        _collect_failed_futures()
+        raise mocks.errors[0].with_traceback(None) from None
     seconds = time.perf_counter() - started
     _attach_urns(mocks.deployed, run)
     deployment = Deployment(
@@ -193,6 +201,23 @@ def deploy(
     deployment.warnings = _post_checks(sandbox, deployment)
     deployment.services = describe_services(sandbox, deployment)
     return deployment
+
+
+def _collect_failed_futures() -> None:
+    """Collect the SDK's abandoned futures now, quietly.
+
+    A failed registration leaves futures holding the exception; asyncio logs each one ("Future exception was never
+    retrieved", with the whole traceback) whenever the garbage collector gets to it. Besides the noise, that can
+    happen in the middle of CPython 3.11 building an AST (an import) and break it with "AST constructor recursion
+    depth mismatch". Collecting here, with asyncio's logger silenced, keeps both from happening.
+    """
+    logger = logging.getLogger("asyncio")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        gc.collect()
+    finally:
+        logger.setLevel(level)
 
 
 def _attach_urns(deployed: list[Deployed], run: ProgramRun) -> None:

@@ -136,8 +136,12 @@ class Sandbox:
     ``seed`` makes alias routing reproducible: each invocation of a weighted alias draws from one seeded RNG.
     """
 
-    def __init__(self, *, port: int = 0, seed: int | None = 0, workdir: str | None = None) -> None:
+    def __init__(
+        self, *, port: int = 0, seed: int | None = 0, workdir: str | None = None, concurrency_quota: int = 1000
+    ) -> None:
         self.port = port
+        self.concurrency_quota = concurrency_quota
+        self._saved_config: tuple[bool, str | None] | None = None
         self.region = MOCK_REGION
         self.account_id = MOCK_ACCOUNT
         self.rng = random.Random(seed)
@@ -148,6 +152,7 @@ class Sandbox:
         self.function_meta: dict[str, FunctionMeta] = {}
         self.async_configs: dict[tuple[str, str], AsyncConfig] = {}
         self.invocations: list[InvokeResult] = []
+        self.deploy_counts: dict[str, int] = {}
         self._workdir = workdir
         self.runner: HandlerRunner | None = None
         self.endpoint_url = ""
@@ -168,7 +173,14 @@ class Sandbox:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         # The components attach AWS managed policies (AWSLambdaBasicExecutionRole, ...): moto only knows them
         # when asked to load them, and AWS would reject an attachment of a policy that does not exist.
+        self._saved_config = (
+            default_user_config["iam"].get("load_aws_managed_policies", False),
+            os.environ.get("MOTO_LAMBDA_CONCURRENCY_QUOTA"),
+        )
         default_user_config["iam"]["load_aws_managed_policies"] = True
+        # AWS keeps at least 100 of the account's (default 1000) concurrency unreserved; moto checks it only when
+        # told the quota.
+        os.environ["MOTO_LAMBDA_CONCURRENCY_QUOTA"] = str(self.concurrency_quota)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
@@ -189,6 +201,16 @@ class Sandbox:
             self._server.stop()
             self._server = None
         # moto's state is left in place (resetting takes seconds); the next sandbox resets it when it starts.
+        if self._saved_config is not None:
+            from moto.core.config import default_user_config
+
+            managed, quota = self._saved_config
+            default_user_config["iam"]["load_aws_managed_policies"] = managed
+            if quota is None:
+                os.environ.pop("MOTO_LAMBDA_CONCURRENCY_QUOTA", None)
+            else:
+                os.environ["MOTO_LAMBDA_CONCURRENCY_QUOTA"] = quota
+            self._saved_config = None
         with _ACTIVE_LOCK:
             if _ACTIVE is self:
                 _ACTIVE = None
@@ -255,6 +277,10 @@ class Sandbox:
                         break
                 return backend.get_function(name, version), qualifier, invoked_arn
         return backend.get_function(name, qualifier), qualifier, invoked_arn
+
+    def pick_version(self, function_name: str, qualifier: str | None) -> str:
+        """The version an invocation of ``function_name:qualifier`` would run now (draws from the routing RNG)."""
+        return str(self._resolve(function_name, qualifier)[0].version)
 
     def _function_code(self, fn: Any) -> FunctionCode:
         backend = self.lambda_backend()
