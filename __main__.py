@@ -11,13 +11,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
 
-from components import LambdaLayer, LambdaService, LambdaServiceArgs
+from components import LambdaDashboard, LambdaLayer, LambdaService, LambdaServiceArgs
 
 config = pulumi.Config()
 env = config.get("environment") or pulumi.get_stack()
@@ -76,6 +77,7 @@ def common(config_key: str) -> tuple[dict[str, Any], dict[str, Any]]:
     args, extras = service_settings(config_key)
     args.setdefault("application_log_level", "INFO")
     return {
+        "alarms": alarms,
         "architecture": architecture,
         "log_retention_days": retention,
         "layers": [shared_utils],
@@ -108,6 +110,12 @@ def queue_with_dlq(name: str, visibility_timeout: int) -> tuple[aws.sqs.Queue, a
     return queue, dlq
 
 
+# Alarms notify an SNS topic in the environments that have them (stack config `alarms`).
+alarm_topic = aws.sns.Topic("alarms", name=f"lambdakit-alarms-{env}", tags=tags) if config.get_bool("alarms") else None
+alarms: dict[str, Any] = (
+    {"enabled": True, "alarm_topic_arn": alarm_topic.arn} if alarm_topic is not None else {"enabled": False}
+)
+
 shared_utils = LambdaLayer(
     "shared-utils",
     {
@@ -124,6 +132,16 @@ order_args, _ = common("orderProcessor")
 orders_timeout = int(order_args.get("timeout", 30))
 # SQS visibility timeout at least 6x the function timeout, so a batch in flight is not handed to another poller.
 orders_queue, orders_dlq = queue_with_dlq("orders", visibility_timeout=6 * orders_timeout)
+# Order files dropped into the uploads bucket are imported by order-processor as well.
+uploads = aws.s3.Bucket("uploads", bucket=f"lambdakit-uploads-{env}", force_destroy=env != "prod", tags=tags)
+aws.s3.BucketPublicAccessBlock(
+    "uploads-public-access",
+    bucket=uploads.id,
+    block_public_acls=True,
+    block_public_policy=True,
+    ignore_public_acls=True,
+    restrict_public_buckets=True,
+)
 order_processor = lambda_service(
     "order-processor",
     {
@@ -135,6 +153,7 @@ order_processor = lambda_service(
             "LOG_LEVEL": order_args["application_log_level"],
         },
         "sqs_sources": [{"queue_arn": orders_queue, "batch_size": 10, "report_batch_item_failures": True}],
+        "s3_triggers": [{"bucket": uploads.bucket, "filter_prefix": "orders/", "filter_suffix": ".json"}],
     },
 )
 
@@ -146,6 +165,7 @@ email_failures = aws.sqs.Queue(
     sqs_managed_sse_enabled=True,
     tags=tags,
 )
+order_events = aws.sns.Topic("order-events", name=f"order-events-{env}", tags=tags)
 email_args, _ = common("emailSender")
 email_sender = lambda_service(
     "email-sender",
@@ -163,6 +183,13 @@ email_sender = lambda_service(
             "on_failure_destination_arn": email_failures.arn,
         },
         "dead_letter_queue": {"message_retention_seconds": 1_209_600},
+        "sns_triggers": [{"topic_arn": order_events.arn, "filter_policy": json.dumps({"type": ["OrderPlaced"]})}],
+        "event_rules": [
+            {
+                "event_pattern": json.dumps({"source": ["lambdakit.orders"], "detail-type": ["OrderShipped"]}),
+                "description": "Shipping notifications from the order service",
+            }
+        ],
     },
 )
 
@@ -207,6 +234,7 @@ user_analytics = lambda_service(
 )
 
 # api-handler: HTTP entry point.
+http_api = aws.apigatewayv2.Api("orders-api", name=f"orders-api-{env}", protocol_type="HTTP", tags=tags)
 api_args, api_extras = common("apiHandler")
 api_handler = lambda_service(
     "api-handler",
@@ -215,6 +243,16 @@ api_handler = lambda_service(
         "code_path": "functions/api_handler",
         "description": "HTTP API for orders behind a Function URL",
         "environment": {"LOG_LEVEL": api_args["application_log_level"], "ENVIRONMENT": env},
+        # IAM-authenticated Function URL on the alias (AWS_IAM is the default; NONE needs an explicit opt-in).
+        "function_url": {"invoke_mode": "BUFFERED"},
+        "api_gateway_triggers": [{"api_id": http_api.id, "stage": "$default", "route": "ANY /orders"}],
+        "schedules": [
+            {
+                "expression": api_extras.get("warmupSchedule", "rate(5 minutes)"),
+                "input": json.dumps({"source": "aws.events", "detail-type": "Scheduled Event", "warmup": True}),
+                "description": "Keeps api-handler warm",
+            }
+        ],
     },
 )
 
@@ -236,10 +274,28 @@ pulumi.export(
             "version": svc.version,
             "log_group_name": svc.log_group_name,
             "dlq_arn": svc.dlq_arn,
+            "alarm_arns": svc.alarm_arns,
+            "function_url": svc.function_url,
         }
         for name, (key, svc) in services.items()
     },
 )
+if config.get_bool("dashboard"):
+    dashboard = LambdaDashboard(
+        "order-pipeline",
+        {
+            "services": [
+                {
+                    "title": name,
+                    "function_name": svc.function_name,
+                    "alias_name": svc.alias_name,
+                    "has_streams": name == "user-analytics",
+                }
+                for name, (_, svc) in services.items()
+            ]
+        },
+    )
+    pulumi.export("dashboard_name", dashboard.dashboard_name)
 pulumi.export(
     "queue_urls",
     {
@@ -251,3 +307,8 @@ pulumi.export(
 )
 pulumi.export("table_name", users_table.name)
 pulumi.export("layer_arn", shared_utils.arn)
+pulumi.export("uploads_bucket", uploads.bucket)
+pulumi.export("order_events_topic_arn", order_events.arn)
+pulumi.export("http_api_id", http_api.id)
+if alarm_topic is not None:
+    pulumi.export("alarm_topic_arn", alarm_topic.arn)

@@ -12,9 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi.provider.experimental import component_provider_host
 
-from components import LambdaLayer, LambdaService
+from components import LambdaDashboard, LambdaLayer, LambdaService
 
-PLUGIN_COMPONENTS = [LambdaService, LambdaLayer]
+PLUGIN_COMPONENTS = [LambdaService, LambdaLayer, LambdaDashboard]
 
 if __name__ == "__main__":
     component_provider_host(PLUGIN_COMPONENTS, name="lambdakit", namespace="lambdakit", version="0.1.0")

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import limits
+from .alarms import AlarmContext, AlarmsArgs, alarm_arns, create_alarms, validate_alarms
 from .alias import ProvisionedConcurrencyArgs, create_provisioned_concurrency, routing_for, validate_alias
 from .async_config import AsyncInvokeArgs, DeadLetterQueueArgs, validate_async, validate_dlq
 from .event_sources import (
@@ -31,6 +32,17 @@ from .iam import (
     statement,
     stream_statement,
     validate_statements,
+)
+from .triggers import (
+    ApiGatewayTriggerArgs,
+    EventRuleArgs,
+    FunctionUrlArgs,
+    S3TriggerArgs,
+    ScheduleArgs,
+    SnsTriggerArgs,
+    TriggerTarget,
+    create_triggers,
+    validate_triggers,
 )
 from .validation import (
     as_list,
@@ -139,10 +151,23 @@ class LambdaServiceArgs(TypedDict):
     defaults: 2 retries, 6 hours)."""
     dead_letter_queue: NotRequired[DeadLetterQueueArgs]
     """Create an SQS dead-letter queue for failed asynchronous events. Defaults to none."""
+    s3_triggers: NotRequired[Sequence[S3TriggerArgs]]
+    """S3 object events that invoke the alias. Defaults to none."""
+    schedules: NotRequired[Sequence[ScheduleArgs]]
+    """Rate/cron schedules that invoke the alias. Defaults to none."""
+    event_rules: NotRequired[Sequence[EventRuleArgs]]
+    """EventBridge event-pattern rules that invoke the alias. Defaults to none."""
+    api_gateway_triggers: NotRequired[Sequence[ApiGatewayTriggerArgs]]
+    """REST/HTTP APIs allowed to invoke the alias. Defaults to none."""
+    function_url: NotRequired[FunctionUrlArgs]
+    """A Function URL on the alias (AWS_IAM auth unless public access is asked for explicitly). Defaults to none."""
+    sns_triggers: NotRequired[Sequence[SnsTriggerArgs]]
+    """SNS subscriptions that invoke the alias. Defaults to none."""
+    alarms: NotRequired[AlarmsArgs]
+    """CloudWatch alarms on the alias. Defaults to every alarm that applies, without notifications."""
 
 
 ARG_KEYS = tuple(LambdaServiceArgs.__annotations__)
-_TRIGGER_KEYS: tuple[str, ...] = ()
 
 
 def _env_size(env: Mapping[str, Any]) -> int:
@@ -172,6 +197,10 @@ class LambdaService(pulumi.ComponentResource):
     """The alias invoke ARN, for API Gateway integrations."""
     dlq_arn: pulumi.Output[str]
     """The dead-letter queue's ARN, when one was created."""
+    function_url: pulumi.Output[str]
+    """The Function URL of the alias, when one was asked for."""
+    alarm_arns: pulumi.Output[list[str]]
+    """ARNs of the service's CloudWatch alarms (read by the canary controller)."""
 
     def __init__(self, name: str, args: LambdaServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Everything is validated before the component registers itself, so bad input leaves nothing behind.
@@ -315,6 +344,34 @@ class LambdaService(pulumi.ComponentResource):
                 opts=child,
             )
 
+        triggers = create_triggers(
+            name,
+            args,
+            TriggerTarget(
+                function_name=function.name,
+                function_arn=function.arn,
+                alias_name=alias.name,
+                alias_arn=alias.arn,
+                depends_on=[alias],
+            ),
+            self,
+        )
+        alarms = create_alarms(
+            name,
+            {"alarms": args.get("alarms") or {}},
+            AlarmContext(
+                function_name=function.name,
+                alias_name=alias.name,
+                timeout=plan["timeout"],
+                reserved_concurrency=plan["reserved_concurrency"],
+                stream_source_count=sum(s.kind == "stream" for s in plan["sources"]),
+                dlq_queue_name=dlq.name if dlq is not None else None,
+                has_provisioned_concurrency=plan["alias"].provisioned is not None,
+                tags=tags,
+            ),
+            self,
+        )
+
         self.function_name = function.name
         self.function_arn = function.arn
         self.role_arn = pulumi.Output.from_input(role_arn)
@@ -324,6 +381,10 @@ class LambdaService(pulumi.ComponentResource):
         self.alias_arn = alias.arn
         self.alias_invoke_arn = alias.invoke_arn
         self.dlq_arn = dlq.arn if dlq is not None else pulumi.Output.from_input(None)  # type: ignore[arg-type]
+        self.function_url = (
+            triggers.function_url if triggers.function_url is not None else pulumi.Output.from_input(None)  # type: ignore[arg-type]
+        )
+        self.alarm_arns = alarm_arns(alarms)
         self.register_outputs(
             {
                 "function_name": self.function_name,
@@ -335,6 +396,8 @@ class LambdaService(pulumi.ComponentResource):
                 "alias_arn": self.alias_arn,
                 "alias_invoke_arn": self.alias_invoke_arn,
                 "dlq_arn": self.dlq_arn,
+                "function_url": self.function_url,
+                "alarm_arns": self.alarm_arns,
             }
         )
 
@@ -378,7 +441,7 @@ def _validate(name: str, args: Any) -> dict[str, Any]:
     if not isinstance(name, str) or not name:
         raise TypeError(f"LambdaService name must be a non-empty string, got {name!r}")
     a = as_mapping(name, "args", args)
-    check_known_keys(name, "args", a, ARG_KEYS + _TRIGGER_KEYS)
+    check_known_keys(name, "args", a, ARG_KEYS)
     svc = name
     plan: dict[str, Any] = {}
 
@@ -538,6 +601,16 @@ def _validate(name: str, args: Any) -> dict[str, Any]:
     plan["sources"] = sources
     plan["async_invoke"] = validate_async(svc, a.get("async_invoke"))
     plan["dlq"] = validate_dlq(svc, a.get("dead_letter_queue"))
+    validate_triggers(svc, a)
+    validate_alarms(
+        svc,
+        {"alarms": a.get("alarms") or {}},
+        timeout=plan["timeout"],
+        reserved_concurrency=reserved,
+        has_streams=any(s.kind == "stream" for s in sources),
+        has_dlq=plan["dlq"] is not None,
+        has_provisioned_concurrency=plan["alias"].provisioned is not None,
+    )
 
     has_zip, has_path = a.get("code_zip") is not None, a.get("code_path") is not None
     if has_zip == has_path:

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
+from automation.program import DefaultMocks, run_program
 from components import LambdaService
 
 FN = "aws:lambda/function:Function"
@@ -147,22 +148,37 @@ def test_alias_follows_newest_version_without_stable_version(deploy: Any) -> Non
     assert "routingConfig" not in alias
 
 
-def test_canary_keeps_stable_version_and_routes_weight_to_new_version(program_dir: Any, deploy: Any) -> None:
-    deployed = deploy(lambda: service(stable_version="1", canary_weight=0.1, function_name="fn-canary"))
-    # The mock publishes version "1" for a function's first registration, so stable == new: no routing.
-    assert "routingConfig" not in deployed.one(ALIAS).inputs
+class PublishesVersion5(DefaultMocks):
+    """The provider published version 5 of every function (as after several deploys)."""
 
-    def build() -> None:
-        # A second registration of the same physical name makes the mock publish version "2".
-        LambdaService("first", {"code_path": "src", "function_name": "fn-shared"})
-        LambdaService(
-            "second", {"code_path": "src", "function_name": "fn-shared", "stable_version": "1", "canary_weight": 0.25}
-        )
+    def new_resource(self, args: Any) -> tuple[str | None, dict]:
+        rid, state = super().new_resource(args)
+        if args.typ == FN:
+            state["version"] = "5"
+        return rid, state
 
-    deployed = deploy(build)
-    alias = deployed.one(ALIAS, "second-alias").inputs
-    assert alias["functionVersion"] == "1"
-    assert alias["routingConfig"] == {"additionalVersionWeights": {"2": 0.25}}
+
+def test_canary_keeps_stable_version_and_routes_weight_to_new_version(program_dir: Any) -> None:
+    run = run_program(
+        program_dir,
+        "test",
+        PublishesVersion5(),
+        program=lambda: service(stable_version="4", canary_weight=0.25) and None,
+    )
+    alias = next(r for r in run.registrations if r.type == ALIAS).inputs
+    assert alias["functionVersion"] == "4", "the stable version keeps serving"
+    assert alias["routingConfig"] == {"additionalVersionWeights": {"5": 0.25}}
+
+
+def test_routing_is_dropped_when_the_new_version_is_the_stable_one(program_dir: Any) -> None:
+    run = run_program(
+        program_dir,
+        "test",
+        PublishesVersion5(),
+        program=lambda: service(stable_version="5", canary_weight=0.25) and None,
+    )
+    alias = next(r for r in run.registrations if r.type == ALIAS).inputs
+    assert alias["functionVersion"] == "5" and "routingConfig" not in alias
 
 
 def test_stable_version_without_weight_pins_the_alias(deploy: Any) -> None:
@@ -397,3 +413,42 @@ def test_queue_visibility_timeout_is_checked_against_six_times_the_timeout(deplo
 
     error, _ = deploy_error(build)
     assert "queue visibility timeout must be at least 6x the function timeout (180 s), got 60 s" in str(error)
+
+
+# --- push triggers and alarms through the service ------------------------------------------------------------------
+
+
+def test_triggers_and_alarms_are_wired_to_the_alias_and_exposed_as_outputs(deploy: Any) -> None:
+    captured: dict[str, Any] = {}
+
+    def build() -> None:
+        svc = service(
+            reserved_concurrency=10,
+            function_url={},
+            schedules=[{"expression": "rate(5 minutes)"}],
+            alarms={"alarm_topic_arn": "arn:aws:sns:us-east-1:123456789012:alarms"},
+        )
+        svc.function_url.apply(lambda v: captured.__setitem__("url", v))
+        svc.alarm_arns.apply(lambda v: captured.__setitem__("alarms", v))
+
+    deployed = deploy(build)
+    url = deployed.one("aws:lambda/functionUrl:FunctionUrl").inputs
+    assert url["qualifier"] == "live" and url["authorizationType"] == "AWS_IAM"
+    permission = deployed.one("aws:lambda/permission:Permission").inputs
+    assert permission["qualifier"] == "live" and permission["sourceAccount"] == "123456789012"
+    assert permission["principal"] == "events.amazonaws.com" and permission["sourceArn"].startswith("arn:aws:events:")
+    alarms = deployed.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert {a.name.rsplit("-", 1)[-1] for a in alarms} >= {"rate", "throttles", "duration", "concurrency"}
+    assert all(a.inputs["alarmActions"] == ["arn:aws:sns:us-east-1:123456789012:alarms"] for a in alarms)
+    assert captured["url"].startswith("https://") and len(captured["alarms"]) == len(alarms)
+
+
+def test_alarms_can_be_switched_off(deploy: Any) -> None:
+    deployed = deploy(lambda: service(alarms={"enabled": False}))
+    assert deployed.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") == []
+
+
+def test_an_invalid_trigger_fails_before_anything_is_registered(deploy_error: Any) -> None:
+    error, deployed = deploy_error(lambda: service(schedules=[{"expression": "rate(5 minute)"}]))
+    assert "orders: schedules[0].expression" in str(error) and "rate(5 minute)" in str(error)
+    assert deployed.run.registrations == []
