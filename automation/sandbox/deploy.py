@@ -366,7 +366,7 @@ def _permission_triggers(lam: Any, fname: str, qualifier: str | None) -> list[Tr
             "apigateway.amazonaws.com": "http",
         }.get(str(service), "invoke")
         label = _short(source) if source else str(service)
-        found.append(Trigger(kind, label, source, qualifier, f"permission {s.get('Sid')} for {service}"))
+        found.append(Trigger(kind, label, source, qualifier, "" if kind != "invoke" else f"principal {service}"))
     return found
 
 
@@ -388,6 +388,10 @@ def _default_event(sandbox: Sandbox, view: ServiceView) -> tuple[str, Any]:
         return "Kinesis record", events.kinesis_event(kinds["kinesis"].source_arn)
     if "url" in kinds or "http" in kinds:
         return "HTTP GET /health", events.http_event()
+    # A function with an async invoke config is meant to be invoked with its own JSON document (InvocationType
+    # Event); its push triggers, if any, come second.
+    if view.async_config is not None:
+        return "async JSON", events.plain_event()
     if "s3" in kinds:
         bucket = kinds["s3"].source_arn.split(":::")[-1] or "sandbox-bucket"
         return "S3 put", events.s3_event(bucket)

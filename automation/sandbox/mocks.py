@@ -328,6 +328,12 @@ class MotoMocks(pulumi_mocks.Mocks):
             }
         )
         rules.check_function(fname, inp)
+        dlq = (inp.get("deadLetterConfig") or {}).get("targetArn")
+        if dlq:
+            action = rules.SEND_ACTIONS.get(dlq.split(":")[2], "sqs:SendMessage")
+            rules.check_role_allows(
+                self.client("iam"), inp["role"], [action], dlq, f"function {fname} DeadLetterConfig"
+            )
         created = lam.create_function(**params)
         meta = FunctionMeta(
             log_group_name=logging_config.get("logGroup") or f"/aws/lambda/{fname}",
@@ -415,6 +421,11 @@ class MotoMocks(pulumi_mocks.Mocks):
             attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
             queue_visibility = int(attrs.get("VisibilityTimeout", 30))
         rules.check_event_source_mapping(function, source, inp, int(config.get("Timeout", 3)), queue_visibility)
+        needed = {"sqs": rules.SQS_SOURCE_ACTIONS, "dynamodb": rules.STREAM_SOURCE_ACTIONS}.get(
+            source.split(":")[2], rules.KINESIS_SOURCE_ACTIONS
+        )
+        what = f"event source mapping {name} ({function} <- {source})"
+        rules.check_role_allows(self.client("iam"), config["Role"], needed, source, what)
         destination = ((inp.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn")
         filters = [{"Pattern": f["pattern"]} for f in ((inp.get("filterCriteria") or {}).get("filters") or [])]
         scaling = (inp.get("scalingConfig") or {}).get("maximumConcurrency")
@@ -456,6 +467,12 @@ class MotoMocks(pulumi_mocks.Mocks):
         dest = inp.get("destinationConfig") or {}
         on_success = (dest.get("onSuccess") or {}).get("destination")
         on_failure = (dest.get("onFailure") or {}).get("destination")
+        role = self.client("lambda").get_function_configuration(FunctionName=fname)["Role"]
+        for destination in (on_success, on_failure):
+            if destination:
+                action = rules.SEND_ACTIONS.get(destination.split(":")[2], "sqs:SendMessage")
+                what = f"async invoke config {name} ({fname}:{qualifier})"
+                rules.check_role_allows(self.client("iam"), role, [action], destination, what)
         self.client("lambda").put_function_event_invoke_config(
             **_drop_none(
                 {
@@ -973,6 +990,91 @@ class MotoMocks(pulumi_mocks.Mocks):
         arn = f"arn:aws:cloudwatch::{self.sandbox.account_id}:dashboard/{dashboard}"
         return dashboard, {"dashboardArn": arn}, True, []
 
+    # ----- API Gateway v2 (HTTP APIs) ----------------------------------------------------------------------------
+    def _http_api(self, name: str, inp: dict[str, Any]) -> Result:
+        cors = inp.get("corsConfiguration") or {}
+        api = self.client("apigatewayv2").create_api(
+            **_drop_none(
+                {
+                    "Name": inp.get("name") or self.autoname(name),
+                    "ProtocolType": inp["protocolType"],
+                    "Description": inp.get("description"),
+                    "RouteSelectionExpression": inp.get("routeSelectionExpression"),
+                    "CorsConfiguration": _drop_none(
+                        {
+                            "AllowOrigins": cors.get("allowOrigins"),
+                            "AllowMethods": cors.get("allowMethods"),
+                            "AllowHeaders": cors.get("allowHeaders"),
+                            "MaxAge": cors.get("maxAge"),
+                        }
+                    )
+                    or None,
+                    "Tags": inp.get("tags") or None,
+                }
+            )
+        )
+        api_id = api["ApiId"]
+        region, account = self.sandbox.region, self.sandbox.account_id
+        state = {
+            "name": api["Name"],
+            "apiEndpoint": api.get("ApiEndpoint", f"https://{api_id}.execute-api.{region}.amazonaws.com"),
+            "arn": f"arn:aws:apigateway:{region}::/apis/{api_id}",
+            "executionArn": f"arn:aws:execute-api:{region}:{account}:{api_id}",
+        }
+        return api_id, state, True, ["API recorded, not served (the sandbox invokes functions through their alias)"]
+
+    def _http_integration(self, name: str, inp: dict[str, Any]) -> Result:
+        integration = self.client("apigatewayv2").create_integration(
+            **_drop_none(
+                {
+                    "ApiId": inp["apiId"],
+                    "IntegrationType": inp["integrationType"],
+                    "IntegrationUri": inp.get("integrationUri"),
+                    "IntegrationMethod": inp.get("integrationMethod"),
+                    "PayloadFormatVersion": inp.get("payloadFormatVersion"),
+                    "TimeoutInMillis": inp.get("timeoutMilliseconds"),
+                    "Description": inp.get("description"),
+                }
+            )
+        )
+        return integration["IntegrationId"], {}, True, []
+
+    def _http_route(self, name: str, inp: dict[str, Any]) -> Result:
+        route = self.client("apigatewayv2").create_route(
+            **_drop_none(
+                {
+                    "ApiId": inp["apiId"],
+                    "RouteKey": inp["routeKey"],
+                    "Target": inp.get("target"),
+                    "AuthorizationType": inp.get("authorizationType"),
+                    "AuthorizerId": inp.get("authorizerId"),
+                }
+            )
+        )
+        return route["RouteId"], {}, True, []
+
+    def _http_stage(self, name: str, inp: dict[str, Any]) -> Result:
+        stage_name = inp.get("name") or "$default"
+        self.client("apigatewayv2").create_stage(
+            **_drop_none(
+                {
+                    "ApiId": inp["apiId"],
+                    "StageName": stage_name,
+                    "AutoDeploy": inp.get("autoDeploy"),
+                    "Description": inp.get("description"),
+                }
+            )
+        )
+        region, account = self.sandbox.region, self.sandbox.account_id
+        path = "" if stage_name == "$default" else f"/{stage_name}"
+        state = {
+            "name": stage_name,
+            "arn": f"arn:aws:apigateway:{region}::/apis/{inp['apiId']}/stages/{stage_name}",
+            "executionArn": f"arn:aws:execute-api:{region}:{account}:{inp['apiId']}/{stage_name}",
+            "invokeUrl": f"https://{inp['apiId']}.execute-api.{region}.amazonaws.com{path}",
+        }
+        return stage_name, state, True, []
+
     def _provider(self, name: str, inp: dict[str, Any]) -> Result:
         return f"{name}-provider", {}, False, ["provider settings ignored: every resource goes to the sandbox"]
 
@@ -1016,6 +1118,10 @@ HANDLERS: dict[str, Callable[[MotoMocks, str, dict[str, Any]], Result]] = {
     "aws:cloudwatch/eventTarget:EventTarget": MotoMocks._event_target,
     "aws:cloudwatch/metricAlarm:MetricAlarm": MotoMocks._metric_alarm,
     "aws:cloudwatch/dashboard:Dashboard": MotoMocks._dashboard,
+    "aws:apigatewayv2/api:Api": MotoMocks._http_api,
+    "aws:apigatewayv2/integration:Integration": MotoMocks._http_integration,
+    "aws:apigatewayv2/route:Route": MotoMocks._http_route,
+    "aws:apigatewayv2/stage:Stage": MotoMocks._http_stage,
     "pulumi:providers:aws": MotoMocks._provider,
 }
 

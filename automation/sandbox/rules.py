@@ -8,8 +8,9 @@ is one. Checks that AWS itself only surfaces at run time return warnings for the
 
 from __future__ import annotations
 
+import fnmatch
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .exceptions import RuleViolationError
@@ -247,3 +248,61 @@ def events_invoke_warnings(lambda_client: Any, rule_arn: str, function_arn: str)
     return [
         f"EventBridge rule {rule_arn.split('/')[-1]} has no permission to invoke {function_arn}: invocations will fail"
     ]
+
+
+#: What Lambda checks the execution role for when a resource is created (CreateEventSourceMapping,
+#: CreateFunction with a DeadLetterConfig, PutFunctionEventInvokeConfig): AWS refuses the call when missing.
+SQS_SOURCE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+STREAM_SOURCE_ACTIONS = ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream")
+KINESIS_SOURCE_ACTIONS = ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream")
+SEND_ACTIONS = {"sqs": "sqs:SendMessage", "sns": "sns:Publish", "lambda": "lambda:InvokeFunction"}
+
+
+def _as_list(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def role_statements(iam_client: Any, role_name: str) -> list[dict[str, Any]]:
+    """Allow/Deny statements of the role's inline and attached policies (default versions)."""
+    statements: list[dict[str, Any]] = []
+
+    def add(document: Any) -> None:
+        doc = json.loads(document) if isinstance(document, str) else document
+        found = doc.get("Statement", [])
+        statements.extend(found if isinstance(found, list) else [found])
+
+    for name in iam_client.list_role_policies(RoleName=role_name)["PolicyNames"]:
+        add(iam_client.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"])
+    for attached in iam_client.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]:
+        policy = iam_client.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
+        version = iam_client.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"])
+        add(version["PolicyVersion"]["Document"])
+    return statements
+
+
+def allowed(statements: Iterable[Mapping[str, Any]], action: str, resource: str) -> bool:
+    """Whether an Allow (and no Deny) matches the action and resource. Conditions are not evaluated."""
+
+    def matches(statement: Mapping[str, Any]) -> bool:
+        actions = _as_list(statement.get("Action", []))
+        resources = _as_list(statement.get("Resource", []))
+        return any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions) and any(
+            fnmatch.fnmatchcase(resource, r) for r in resources
+        )
+
+    found = list(statements)
+    if any(s.get("Effect") == "Deny" and matches(s) for s in found):
+        return False
+    return any(s.get("Effect") == "Allow" and matches(s) for s in found)
+
+
+def check_role_allows(iam_client: Any, role_arn: str, actions: Sequence[str], resource: str, what: str) -> None:
+    """Refuse, in the words of the Lambda API, when the execution role cannot do what the resource needs."""
+    role_name = role_arn.split("/")[-1]
+    statements = role_statements(iam_client, role_name)
+    missing = [a for a in actions if not allowed(statements, a, resource)]
+    if missing:
+        raise RuleViolationError(
+            f"{what}: The provided execution role {role_name} does not have permissions to call "
+            f"{', '.join(missing)} on {resource} (add them to the role's policy, and make this resource depend on it)"
+        )

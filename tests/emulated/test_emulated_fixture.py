@@ -263,3 +263,12 @@ def test_queue_visibility_shorter_than_the_function_timeout_is_refused(sandbox: 
     overrides = {"visibilityTimeout": "3", "suffix": "visibility"}
     with pytest.raises(DeployError, match="Queue visibility timeout: 3 seconds is less than Function timeout: 5"):
         deploy(sandbox, FIXTURE_PROGRAM, "dev", config_overrides=overrides)
+
+
+def test_mapping_whose_role_cannot_read_the_queue_is_refused(sandbox: Sandbox) -> None:
+    overrides = {"withoutQueueAccess": "true", "suffix": "noaccess"}
+    expected = (
+        r"fixture-sqs.*does not have permissions to call sqs:ReceiveMessage, sqs:DeleteMessage on .*fixture-orders"
+    )
+    with pytest.raises(DeployError, match=expected):
+        deploy(sandbox, FIXTURE_PROGRAM, "dev", config_overrides=overrides)
