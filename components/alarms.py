@@ -267,7 +267,7 @@ class AlarmContext:
 
 def _metric(
     metric_id: str, name: str, stat: str, period: int, dims: Mapping[str, pulumi.Input[str]], namespace: str
-) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
+) -> "aws.cloudwatch.MetricAlarmMetricQueryArgs":
     return aws.cloudwatch.MetricAlarmMetricQueryArgs(
         id=metric_id,
         return_data=False,
@@ -291,7 +291,7 @@ ERROR_RATE_EXPRESSION = "IF(FILL(m_invocations, 0) > 0, FILL(m_errors, 0) / FILL
 
 def create_alarms(
     service: str, args: Mapping[str, Any], ctx: AlarmContext, parent: pulumi.Resource
-) -> list[aws.cloudwatch.MetricAlarm]:
+) -> "list[aws.cloudwatch.MetricAlarm]":
     """Register the service's alarms as children of ``parent``; returns them in :data:`ALARM_KINDS` order.
 
     ``args`` is the service's args (``alarms`` is read) or the AlarmsArgs mapping itself; without alarm settings the
@@ -425,6 +425,6 @@ def create_alarms(
     return created
 
 
-def alarm_arns(alarms: Sequence[aws.cloudwatch.MetricAlarm]) -> pulumi.Output[list[str]]:
+def alarm_arns(alarms: "Sequence[aws.cloudwatch.MetricAlarm]") -> pulumi.Output[list[str]]:
     """The alarms' ARNs as one Output (the component's ``alarm_arns`` output)."""
     return pulumi.Output.all(*[a.arn for a in alarms]).apply(list)

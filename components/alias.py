@@ -230,7 +230,7 @@ def create_provisioned_concurrency(
     service: str,
     plan: AliasPlan,
     function_name: pulumi.Input[str],
-    alias: aws.lambda_.Alias,
+    alias: "aws.lambda_.Alias",
     parent: pulumi.Resource,
 ) -> list[pulumi.Resource]:
     if plan.provisioned is None:

@@ -212,7 +212,7 @@ def create_dashboard(
     *,
     dashboard_name: str | None = None,
     period_seconds: int = 60,
-) -> aws.cloudwatch.Dashboard:
+) -> "aws.cloudwatch.Dashboard":
     """Register a CloudWatch dashboard ``name`` with a row of widgets per service (validated first)."""
     validate_dashboard(name, services, dashboard_name=dashboard_name, period_seconds=period_seconds)
     region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=parent)).region

@@ -272,7 +272,7 @@ def create_mapping(
     source: ResolvedSource,
     alias_arn: pulumi.Input[str],
     opts: pulumi.ResourceOptions,
-) -> aws.lambda_.EventSourceMapping:
+) -> "aws.lambda_.EventSourceMapping":
     s = source.settings
     filters = (
         aws.lambda_.EventSourceMappingFilterCriteriaArgs(

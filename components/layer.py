@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, NotRequired, TypedDict
 
-import botocore.session
 import pulumi
 import pulumi_aws as aws
 
@@ -21,23 +20,15 @@ LAYER_NAME_MAX = 64
 LAYER_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
 
 
-@cache
-def _lambda_model() -> Any:
-    return botocore.session.get_session().get_service_model("lambda")
-
-
 def _model_max(shape: str, default: int) -> int:
-    try:
-        return int(_lambda_model().shape_for(shape).metadata.get("max", default))
-    except Exception:  # an older botocore without the shape keeps the documented value
-        return default
+    return int(limits._model_range(shape, (0, default))[1])
 
 
 @cache
 def known_runtimes() -> tuple[str, ...]:
     """Every runtime identifier botocore's Lambda model knows (deprecated ones included: policies judge those)."""
     try:
-        return tuple(_lambda_model().shape_for("Runtime").enum)
+        return tuple(limits._lambda_model().shape_for("Runtime").enum)
     except Exception:  # an older botocore without the enum: skip the check
         return ()
 

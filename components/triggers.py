@@ -790,16 +790,16 @@ class TriggerOutputs:
 
     function_url: pulumi.Output[str] | None = None
     """The Function URL, when one was asked for."""
-    permissions: list[aws.lambda_.Permission] = field(default_factory=list)
-    bucket_notifications: list[aws.s3.BucketNotification] = field(default_factory=list)
-    event_rules: list[aws.cloudwatch.EventRule] = field(default_factory=list)
-    event_targets: list[aws.cloudwatch.EventTarget] = field(default_factory=list)
-    schedules: list[aws.scheduler.Schedule] = field(default_factory=list)
-    scheduler_role: aws.iam.Role | None = None
-    scheduler_policy: aws.iam.RolePolicy | None = None
-    api_gateway_permissions: list[aws.lambda_.Permission] = field(default_factory=list)
-    function_url_resource: aws.lambda_.FunctionUrl | None = None
-    subscriptions: list[aws.sns.TopicSubscription] = field(default_factory=list)
+    permissions: "list[aws.lambda_.Permission]" = field(default_factory=list)
+    bucket_notifications: "list[aws.s3.BucketNotification]" = field(default_factory=list)
+    event_rules: "list[aws.cloudwatch.EventRule]" = field(default_factory=list)
+    event_targets: "list[aws.cloudwatch.EventTarget]" = field(default_factory=list)
+    schedules: "list[aws.scheduler.Schedule]" = field(default_factory=list)
+    scheduler_role: "aws.iam.Role | None" = None
+    scheduler_policy: "aws.iam.RolePolicy | None" = None
+    api_gateway_permissions: "list[aws.lambda_.Permission]" = field(default_factory=list)
+    function_url_resource: "aws.lambda_.FunctionUrl | None" = None
+    subscriptions: "list[aws.sns.TopicSubscription]" = field(default_factory=list)
 
     @property
     def resources(self) -> list[pulumi.Resource]:
@@ -992,7 +992,7 @@ class _Builder:
     def _rule_target(
         self,
         name: str,
-        rule: aws.cloudwatch.EventRule,
+        rule: "aws.cloudwatch.EventRule",
         args: Mapping[str, Any],
         retry: tuple[int, int],
         bus: pulumi.Input[str],
