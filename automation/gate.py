@@ -38,7 +38,7 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
-from automation.program import ProgramRun, Registration, run_program
+from automation.program import ProgramRun, Registration, load_stack_config, run_program
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PACK = REPO_ROOT / "policies"
@@ -438,7 +438,7 @@ def _dispatch(
     stack_request: analyzer_pb2.AnalyzeStackRequest,
     types: Mapping[str, tuple[str, str]],
     out: list[Violation],
-    window: int = 32,
+    window: int = 8,
 ) -> None:
     """AnalyzeStack on the first pack; Analyze requests pulled from a shared queue, ``window`` in flight per pack.
 
@@ -498,34 +498,74 @@ def _dispatch(
         raise GateError(f"analyzer call failed: {errors[0]!r}") from errors[0]
 
 
+class PackPool:
+    """The engine log server and ``workers`` pack processes, started in the background so that start-up can
+    overlap the program's evaluation; :meth:`ready` waits for them."""
+
+    def __init__(
+        self,
+        pack_dir: Path,
+        workers: int | None = None,
+        *,
+        project: str = "",
+        stack: str = "",
+        config: Mapping[str, str] | None = None,
+    ) -> None:
+        self.engine = EngineServer()
+        self.packs: list[PolicyPackProcess] = []
+        self._errors: list[BaseException] = []
+        count = max(1, workers or min(2, os.cpu_count() or 1))
+
+        def start() -> None:
+            try:
+                pack = PolicyPackProcess(pack_dir, self.engine.address, project=project, stack=stack, config=config)
+            except BaseException as exc:
+                self._errors.append(exc)
+                return
+            self.packs.append(pack)
+
+        self._threads = [threading.Thread(target=start, daemon=True) for _ in range(count)]
+        for t in self._threads:
+            t.start()
+
+    def ready(self) -> list[PolicyPackProcess]:
+        for t in self._threads:
+            t.join()
+        if self._errors:
+            raise GateError(f"policy pack failed to start: {self._errors[0]}") from self._errors[0]
+        return self.packs
+
+    def close(self) -> None:
+        for t in self._threads:
+            t.join()
+        for pack in self.packs:
+            pack.close()
+        self.engine.stop()
+
+    def __enter__(self) -> PackPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def analyze(
     run: ProgramRun,
     policy_config: Mapping[str, Any],
     *,
     pack_dir: Path = DEFAULT_PACK,
     workers: int | None = None,
+    pool: PackPool | None = None,
 ) -> GateResult:
-    """Send a program run through the pack over the analyzer protocol; the policy part of the gate."""
-    workers = max(1, workers or min(2, os.cpu_count() or 1))
-    requests, stack_request = analyze_requests(run)
-    types = {r.urn: (r.type, r.name) for r in run.registrations}
-    engine = EngineServer()
-    packs: list[PolicyPackProcess] = []
+    """Send a program run through the pack over the analyzer protocol; the policy part of the gate.
+
+    Starts its own packs unless given a ``pool`` (started with the run's project, stack and config)."""
+    owned = pool is None
+    pool = pool or PackPool(pack_dir, workers, project=run.project, stack=run.stack, config=run.config)
     try:
-        starters = [
-            threading.Thread(
-                target=lambda: packs.append(
-                    PolicyPackProcess(pack_dir, engine.address, project=run.project, stack=run.stack, config=run.config)
-                )
-            )
-            for _ in range(workers)
-        ]
-        for t in starters:
-            t.start()
-        for t in starters:
-            t.join()
-        if len(packs) != workers:
-            raise GateError("policy pack failed to start; see the error above")
+        requests, stack_request = analyze_requests(run)
+        types = {r.urn: (r.type, r.name) for r in run.registrations}
+        packs = pool.ready()
         info = packs[0].stub.GetAnalyzerInfo(empty_pb2.Empty())
         policies = policy_metadata(info)
         resolved = resolve_policy_config(policies, policy_config)
@@ -545,14 +585,14 @@ def analyze(
             policies=policies,
             levels={k: v[0] for k, v in resolved.items()},
         )
+        mark = len(pool.engine.log.notes)
         _dispatch(packs, requests, stack_request, types, result.violations)
-        result.notes = list(engine.log.notes)
+        result.notes = list(pool.engine.log.notes[mark:])
         result.violations.sort(key=lambda v: (v.level != "mandatory", v.policy, v.urn))
         return result
     finally:
-        for pack in packs:
-            pack.close()
-        engine.stop()
+        if owned:
+            pool.close()
 
 
 def run_gate(
@@ -567,7 +607,8 @@ def run_gate(
 ) -> GateResult:
     """Run a program folder under mocks with a stack's config, then the pack over its resources.
 
-    ``program`` replaces the folder's ``__main__.py`` (as in ``run_program``), e.g. to add resources to it."""
+    ``program`` replaces the folder's ``__main__.py`` (as in ``run_program``), e.g. to add resources to it.
+    The packs start while the program runs; ``policy_seconds`` is the time from the program's end to the verdict."""
     started = time.perf_counter()
     config_path = ""
     if policy_config is None:
@@ -582,11 +623,18 @@ def run_gate(
         config_path = str(policy_config)
         config_data = json.loads(Path(policy_config).read_text())
     try:
-        run = run_program(program_dir, stack, config_overrides=config_overrides, program=program)
-    except Exception as exc:
-        raise GateError(f"the program in {program_dir} failed under mocks for stack {stack}: {exc!r}") from exc
-    program_done = time.perf_counter()
-    result = analyze(run, config_data, pack_dir=Path(pack_dir), workers=workers)
+        project, config, _ = load_stack_config(program_dir, stack)
+    except (OSError, KeyError, ValueError) as exc:
+        raise GateError(f"cannot read the stack config of {program_dir} for stack {stack}: {exc}") from exc
+    for key, value in (config_overrides or {}).items():
+        config[key if ":" in key else f"{project}:{key}"] = value
+    with PackPool(Path(pack_dir), workers, project=project, stack=stack, config=config) as pool:
+        try:
+            run = run_program(program_dir, stack, config_overrides=config_overrides, program=program)
+        except Exception as exc:
+            raise GateError(f"the program in {program_dir} failed under mocks for stack {stack}: {exc!r}") from exc
+        program_done = time.perf_counter()
+        result = analyze(run, config_data, pack_dir=Path(pack_dir), pool=pool)
     finished = time.perf_counter()
     result.program = str(program_dir)
     result.policy_config = config_path or "<inline>"
