@@ -156,7 +156,11 @@ def validate_sqs(service: str, index: int, raw: Any, function_timeout: Any) -> R
             raise fail(service, f"{field}.batch_size", f"must be {rng.describe()}{why}, got {batch}")
 
     if is_unknown(arn):
-        arn = check_later(arn, check_batch)
+        if is_unknown(batch) or not (isinstance(batch, int) and batch in limits.SQS_FIFO_BATCH):
+            # Only a batch over 10 depends on the queue being FIFO; wait for the ARN to say.
+            arn = check_later(arn, check_batch)
+        else:
+            check_batch(None)
     else:
         if not arn.startswith("arn:") or ":sqs:" not in arn:
             raise fail(service, f"{field}.queue_arn", f"must be an SQS queue ARN (arn:aws:sqs:...), got {arn!r}")

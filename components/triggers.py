@@ -827,11 +827,16 @@ class _Builder:
         self.target = target
         self.parent = parent
         self.out = TriggerOutputs()
-        alias_arn = pulumi.Output.from_input(target.alias_arn)
-        # The alias ARN carries the partition and region the function lives in (arn:<partition>:lambda:<region>:...).
-        self.partition = alias_arn.apply(lambda arn: arn.split(":")[1])
-        self.region = alias_arn.apply(lambda arn: arn.split(":")[3])
         self._account: pulumi.Output[str] | None = None
+
+    @functools.cached_property
+    def partition(self) -> pulumi.Output[str]:
+        # The alias ARN carries the partition and region the function lives in (arn:<partition>:lambda:<region>:...).
+        return pulumi.Output.from_input(self.target.alias_arn).apply(lambda arn: arn.split(":")[1])
+
+    @functools.cached_property
+    def region(self) -> pulumi.Output[str]:
+        return pulumi.Output.from_input(self.target.alias_arn).apply(lambda arn: arn.split(":")[3])
 
     @property
     def account(self) -> pulumi.Output[str]:
@@ -1116,6 +1121,9 @@ class _Builder:
             )
 
 
+TRIGGER_FIELDS = ("s3_triggers", "schedules", "event_rules", "api_gateway_triggers", "function_url", "sns_triggers")
+
+
 def create_triggers(
     service: str, args: Mapping[str, Any], target: TriggerTarget, parent: pulumi.Resource
 ) -> TriggerOutputs:
@@ -1124,6 +1132,8 @@ def create_triggers(
     Validates first (the same checks as :func:`validate_triggers`), so nothing is half-created.
     """
     validate_triggers(service, args)
+    if not any(args.get(key) is not None for key in TRIGGER_FIELDS):
+        return TriggerOutputs()
     builder = _Builder(service, target, parent)
     builder.s3(args.get("s3_triggers") or [])
     builder.schedules(args.get("schedules") or [])
