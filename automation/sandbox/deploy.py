@@ -9,6 +9,7 @@ its alias with an event shaped like its trigger's.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gc
 import json
@@ -215,6 +216,9 @@ def _collect_failed_futures() -> None:
     level = logger.level
     logger.setLevel(logging.CRITICAL + 1)
     try:
+        for obj in gc.get_objects():
+            if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
+                obj.exception()  # marks the exception as retrieved: asyncio will not log it later
         gc.collect()
     finally:
         logger.setLevel(level)
