@@ -3,10 +3,11 @@
 pulumi_policy 1.21's ``Analyze`` converts ``request.properties`` (``MessageToDict``, ``deserialize_properties``,
 ``unknown_checking_proxy``) and the resource options and provider inside its loop over policies, and
 ``AnalyzeStack`` rebuilds every resource of the stack (properties, parent, dependencies, property dependencies)
-once per stack policy. With 25 policies that conversion is most of the pack's time on a large stack (a 2,400
-resource stack spent about 4 CPU-seconds in it). The two methods below are the library's own, with the
-conversion hoisted out of the policy loop; what each policy sees and what the response holds are unchanged (the
-rules of this pack only read their properties, so sharing the converted value between policies is safe).
+once per stack policy; both re-read the runtime settings from the environment on every call. With 25 policies
+that conversion is most of the pack's time on a large stack (a 2,400 resource stack spent about 4 CPU-seconds in
+it). The two methods below are the library's own, with the conversion hoisted out of the policy loop and the
+settings re-read only when the environment changed; what each policy sees and what the response holds are
+unchanged (the rules of this pack only read their properties, so sharing the converted value is safe).
 
 Installed only for the pulumi_policy version these were copied from; any other version runs unpatched.
 """
@@ -14,6 +15,7 @@ Installed only for the pulumi_policy version these were copied from; any other v
 from __future__ import annotations
 
 import asyncio
+import os
 from inspect import isawaitable
 from typing import Any
 
@@ -58,8 +60,20 @@ def install() -> bool:
             enforcementLevel=self._map_enforcement_level(m.EnforcementLevel.ADVISORY),
         )
 
+    real_configure = servicer._configure_runtime_settings
+    configured: list[tuple[str | None, ...]] = []
+
+    def configure_runtime_settings(self: Any) -> None:
+        # The library re-reads PULUMI_CONFIG and rebuilds the runtime settings on every call; they only change
+        # when the environment does.
+        key = tuple(os.environ.get(k) for k in ("PULUMI_CONFIG", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN"))
+        if configured and configured[-1] == key:
+            return
+        real_configure(self)
+        configured.append(key)
+
     def analyze(self: Any, request: Any, _context: Any) -> Any:
-        self._configure_runtime_settings()
+        configure_runtime_settings(self)
         response = proto.AnalyzeResponse()
         converted: tuple[Any, Any, Any] | None = None
         for policy in self._PolicyAnalyzerServicer__policies:
@@ -130,7 +144,7 @@ def install() -> bool:
         return [i[0] for i in intermediates]
 
     def analyze_stack(self: Any, request: Any, _context: Any) -> Any:
-        self._configure_runtime_settings()
+        configure_runtime_settings(self)
         response = proto.AnalyzeResponse()
         resources: list[Any] | None = None
         for policy in self._PolicyAnalyzerServicer__policies:
