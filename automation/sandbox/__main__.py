@@ -67,6 +67,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run the emulator on this port and keep it running after the report, for inspection with boto3",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for picking versions on weighted aliases")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="treat the deploy as a first `pulumi up` of the stack: nothing predates it (stricter ordering checks)",
+    )
     return parser.parse_args(argv)
 
 
@@ -79,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Starting the local AWS emulator and deploying stack {args.stack!r} ...", file=sys.stderr, flush=True)
     with Sandbox(port=args.serve or 0, seed=args.seed) as sandbox:
         try:
-            deployment = deploy(sandbox, program, args.stack, config_overrides=dict(args.config))
+            deployment = deploy(sandbox, program, args.stack, config_overrides=dict(args.config), fresh=args.fresh)
         except (SandboxError, FileNotFoundError, ValueError, TypeError) as exc:
             print(f"error: the {args.stack} stack did not deploy: {exc}", file=sys.stderr)
             return 2

@@ -162,8 +162,13 @@ def deploy(
     *,
     config_overrides: Mapping[str, str] | None = None,
     history: Mapping[str, int] | None = None,
+    fresh: bool = False,
 ) -> Deployment:
-    """Deploy ``stack`` of the program in ``program_dir`` into ``sandbox`` and read its services back."""
+    """Deploy ``stack`` of the program in ``program_dir`` into ``sandbox`` and read its services back.
+
+    ``history`` overrides how many earlier versions each function gets (default: what the aliases refer to);
+    ``fresh`` makes every resource count as created by this deploy (see ``MotoMocks``).
+    """
     program_dir = str(Path(program_dir).resolve())
     plan = run_program(program_dir, stack, PlanMocks(), config_overrides=config_overrides)
     unknown = unknown_types(plan)
@@ -174,7 +179,7 @@ def deploy(
     # sandbox does not update), so it gets fresh names as `pulumi up` of a new stack would.
     count = sandbox.deploy_counts.get(stack, 0) + 1
     sandbox.deploy_counts[stack] = count
-    mocks = MotoMocks(sandbox, history=resolved_history, stack=stack if count == 1 else f"{stack}#{count}")
+    mocks = MotoMocks(sandbox, history=resolved_history, stack=stack if count == 1 else f"{stack}#{count}", fresh=fresh)
     started = time.perf_counter()
     with exported_env(sandbox):
         try:

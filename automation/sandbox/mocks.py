@@ -134,11 +134,16 @@ class MotoMocks(pulumi_mocks.Mocks):
 
     ``history`` maps a function name to how many versions to publish before this deploy's own (stand-ins for
     earlier deploys, so that an alias can keep serving ``stableVersion: "3"`` while the new code is version 4).
+    ``fresh`` treats every resource as created by this deploy (a first ``pulumi up``) even where history is seeded:
+    then provisioned concurrency on a weighted alias is refused, as AWS refuses to create it.
     """
 
-    def __init__(self, sandbox: Sandbox, *, history: Mapping[str, int] | None = None, stack: str = "") -> None:
+    def __init__(
+        self, sandbox: Sandbox, *, history: Mapping[str, int] | None = None, stack: str = "", fresh: bool = False
+    ) -> None:
         self.sandbox = sandbox
         self.stack = stack
+        self.fresh = fresh
         self.history = dict(history or {})
         self.deployed: list[Deployed] = []
         self.errors: list[BaseException] = []
@@ -552,9 +557,17 @@ class MotoMocks(pulumi_mocks.Mocks):
         versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=fname)["Versions"]]
         aliases = {a["Name"]: a for a in lam.list_aliases(FunctionName=fname)["Aliases"]}
         reserved = lam.get_function_concurrency(FunctionName=fname).get("ReservedConcurrentExecutions")
-        rules.check_provisioned_concurrency(fname, qualifier, count, versions, aliases, reserved)
+        extra = rules.check_provisioned_concurrency(
+            fname,
+            qualifier,
+            count,
+            versions,
+            aliases,
+            reserved,
+            existed_before_canary=not self.fresh and self.history.get(fname, 0) > 0,
+        )
         note = f"{count} on {fname}:{qualifier}, rules passed (qualifier, alias weights, reserved concurrency)"
-        return f"{fname},{qualifier}", {"functionName": fname, "qualifier": qualifier}, False, [note]
+        return f"{fname},{qualifier}", {"functionName": fname, "qualifier": qualifier}, False, [note, *extra]
 
     def _aliases(self, fname: str) -> list[str]:
         return [a["Name"] for a in self.client("lambda").list_aliases(FunctionName=fname)["Aliases"]]

@@ -78,7 +78,8 @@ def smoke_note(result: InvokeResult) -> str:
     if result.function_error:
         error = result.error
         return f"{error.get('errorType', 'Error')}: {error.get('errorMessage', '')}"
-    return log_summary(result.first_log_line())
+    # Nothing logged at the function's log level: show what it returned instead.
+    return log_summary(result.first_log_line()) or f"returned {result.payload}"
 
 
 def _service_lines(view: ServiceView) -> list[str]:
@@ -145,7 +146,8 @@ def render(deployment: Deployment, *, endpoint: str, serving: bool = False) -> s
     out.append("")
     out.append("Resources")
     by_type: dict[str, list[str]] = defaultdict(list)
-    for d in deployment.deployed:
+    # Components first, then resource types alphabetically.
+    for d in sorted(deployment.deployed, key=lambda d: (d.custom, d.type)):
         by_type[d.type].append(d.name)
     rows = [["TYPE", "COUNT", "NAMES"]]
     for type_, names in by_type.items():

@@ -152,8 +152,18 @@ def check_provisioned_concurrency(
     versions: Sequence[str],
     aliases: Mapping[str, Mapping[str, Any]],
     reserved: int | None,
-) -> None:
+    *,
+    existed_before_canary: bool = False,
+) -> list[str]:
+    """Raise on what AWS refuses; return notes for the report.
+
+    ``existed_before_canary``: the deploy stands in for an update of a stack whose earlier deploys published the
+    alias's stable version. There, provisioned concurrency on an alias that now routes weights was created by an
+    earlier deploy (before the canary started) and is left alone by this one, which AWS accepts; creating it on a
+    weighted alias is what AWS refuses.
+    """
     what = f"provisioned concurrency on {function}:{qualifier}"
+    notes: list[str] = []
     if not qualifier or qualifier == "$LATEST":
         raise RuleViolationError(
             f"{what}: qualifier must be an alias or a published version, never $LATEST or empty (got {qualifier!r})"
@@ -165,7 +175,12 @@ def check_provisioned_concurrency(
         raise RuleViolationError(f"{what}: alias {qualifier} does not exist (aliases: {sorted(aliases)})")
     else:
         routing = (aliases[qualifier].get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
-        if routing:
+        if routing and existed_before_canary:
+            notes.append(
+                f"alias {qualifier} routes {dict(routing)}: taken as created by an earlier deploy, before the canary "
+                "(AWS refuses to create or change it while the alias routes weights)"
+            )
+        elif routing:
             raise RuleViolationError(
                 f"{what}: Alias with weights can not be used with Provisioned Concurrency (routing {dict(routing)}); "
                 "shift traffic fully before asking for provisioned concurrency"
@@ -176,6 +191,7 @@ def check_provisioned_concurrency(
         raise RuleViolationError(
             f"{what}: provisionedConcurrentExecutions {count} exceeds the function's reserved concurrency {reserved}"
         )
+    return notes
 
 
 def check_lambda_scaling_resource(name: str, inp: Mapping[str, Any]) -> None:

@@ -253,10 +253,16 @@ def test_provisioned_concurrency_on_latest_is_refused(sandbox: Sandbox) -> None:
         deploy(sandbox, FIXTURE_PROGRAM, "dev", config_overrides=overrides)
 
 
-def test_provisioned_concurrency_on_a_weighted_alias_is_refused(sandbox: Sandbox) -> None:
+def test_provisioned_concurrency_on_a_weighted_alias_is_refused_unless_it_predates_the_canary(sandbox: Sandbox) -> None:
     overrides = {"provisionedConcurrency": "1", "suffix": "pcweights"}
+    # With no earlier deploy standing in, the config would be created on a weighted alias: AWS refuses.
     with pytest.raises(DeployError, match="Alias with weights can not be used with Provisioned Concurrency"):
-        deploy(sandbox, FIXTURE_PROGRAM, "canary", config_overrides=overrides)
+        deploy(sandbox, FIXTURE_PROGRAM, "canary", config_overrides=overrides, fresh=True)
+    # Mid-canary update of a stack whose earlier deploy created it: accepted, and the report says why.
+    overrides["suffix"] = "pcbefore"
+    deployment = deploy(sandbox, FIXTURE_PROGRAM, "canary", config_overrides=overrides)
+    [pc] = deployment.not_emulated()
+    assert any("created by an earlier deploy, before the canary" in n for n in pc.notes), f"fixture-pc: {pc.notes}"
 
 
 def test_queue_visibility_shorter_than_the_function_timeout_is_refused(sandbox: Sandbox) -> None:

@@ -150,3 +150,19 @@ def test_every_function_answers_through_its_alias(sandbox: Sandbox, deployed: De
         body = json.loads(result.payload)
         if isinstance(body, dict) and "statusCode" in body:
             assert body["statusCode"] < 500, f"{deployed.stack} {view.name}: HTTP {body}"
+
+
+def test_prod_canary_keeps_the_stable_version_and_routes_the_canary_weight(sandbox: Sandbox) -> None:
+    settings = {**service_config("prod", "orderProcessor"), "stableVersion": "3", "canaryWeight": 0.1}
+    overrides = {"environment": "prodcanary", "orderProcessor": json.dumps(settings)}
+    deployment = deploy(sandbox, ROOT, "prod", config_overrides=overrides)
+    svc = services(deployment)["order-processor"]
+    alias = sandbox.client("lambda").get_alias(FunctionName=svc["function_name"], Name=svc["alias_name"])
+    assert deployment.history == {svc["function_name"]: 3}, f"versions 1-3 stand in for earlier deploys: {deployment}"
+    assert svc["version"] == "4", f"the canary deploy publishes version 4, got {svc['version']}"
+    assert alias["FunctionVersion"] == "3", f"order-processor alias: {alias}"
+    assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {"4": 0.1}, f"order-processor alias: {alias}"
+    [pc] = [d for d in deployment.not_emulated() if d.state.get("functionName") == svc["function_name"]]
+    assert any("before the canary" in note for note in pc.notes), f"order-processor-pc notes: {pc.notes}"
+    view = smoke(sandbox, deployment)[0]
+    assert all(v.smoke is not None and v.smoke.ok for v in deployment.services), f"smoke: {view}"
