@@ -18,6 +18,7 @@ Exit codes: 0 no mandatory violation, 1 at least one mandatory violation, 2 the 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import collections
 import json
 import os
@@ -313,7 +314,8 @@ class PolicyPackProcess:
         self._stderr: list[bytes] = []
         threading.Thread(target=self._drain_stderr, daemon=True).start()
         port = self._read_port(start_timeout)
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_CHANNEL_OPTIONS)
+        self.address = f"127.0.0.1:{port}"
+        self.channel = grpc.insecure_channel(self.address, options=_CHANNEL_OPTIONS)
         grpc.channel_ready_future(self.channel).result(timeout=start_timeout)
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
 
@@ -440,60 +442,43 @@ def _dispatch(
     out: list[Violation],
     window: int = 8,
 ) -> None:
-    """AnalyzeStack on the first pack; Analyze requests pulled from a shared queue, ``window`` in flight per pack.
+    """AnalyzeStack on the first pack; Analyze requests pulled from a shared queue by ``window`` callers per pack.
 
-    A pack pulls its next request when one of its calls completes, so the pack busy with the stack takes fewer
-    resources and every CPU stays busy. Many calls in flight cost far less per call than one at a time.
+    A pack's callers take the next request as soon as their last one is answered, so the pack busy with the stack
+    takes fewer resources and every CPU stays busy. Runs on asyncio gRPC in its own thread (so it works whether or
+    not the caller has an event loop); many calls in flight cost far less per call than one at a time.
     """
     todo = collections.deque(requests)
-    lock = threading.Lock()
-    done = threading.Event()
+
+    async def run() -> None:
+        channels = [grpc.aio.insecure_channel(p.address, options=_CHANNEL_OPTIONS) for p in packs]
+        try:
+            stubs = [analyzer_pb2_grpc.AnalyzerStub(c) for c in channels]
+
+            async def stack() -> None:
+                out.extend(_collect(await stubs[0].AnalyzeStack(stack_request, timeout=600), "", types))
+
+            async def caller(stub: Any) -> None:
+                while todo:
+                    req = todo.popleft()
+                    out.extend(_collect(await stub.Analyze(req, timeout=600), req.urn, types))
+
+            await asyncio.gather(stack(), *(caller(stub) for stub in stubs for _ in range(window)))
+        finally:
+            for channel in channels:
+                await channel.close()
+
     errors: list[BaseException] = []
-    outstanding = [0]
 
-    def finished(fut: Any, urn: str, pack: PolicyPackProcess) -> None:
+    def target() -> None:
         try:
-            found = _collect(fut.result(), urn, types)
-        except BaseException as exc:  # re-raised on the calling thread below
-            found = []
-            errors.append(exc)
-        with lock:
-            out.extend(found)
-            outstanding[0] -= 1
-        submit(pack)
-
-    def submit(pack: PolicyPackProcess) -> None:
-        with lock:
-            if errors or not todo:
-                if outstanding[0] == 0:
-                    done.set()
-                return
-            req = todo.popleft()
-            outstanding[0] += 1
-        fut = pack.stub.Analyze.future(req, timeout=600)
-        fut.add_done_callback(lambda f, urn=req.urn, pack=pack: finished(f, urn, pack))
-
-    stack_future = packs[0].stub.AnalyzeStack.future(stack_request, timeout=600)
-    with lock:
-        outstanding[0] += 1
-
-    def stack_finished(fut: Any) -> None:
-        try:
-            found = _collect(fut.result(), "", types)
+            asyncio.run(run())
         except BaseException as exc:
-            found = []
             errors.append(exc)
-        with lock:
-            out.extend(found)
-            outstanding[0] -= 1
-            if outstanding[0] == 0 and (errors or not todo):
-                done.set()
 
-    stack_future.add_done_callback(stack_finished)
-    for _ in range(window):
-        for pack in packs:
-            submit(pack)
-    done.wait()
+    thread = threading.Thread(target=target, name="policy-gate-dispatch")
+    thread.start()
+    thread.join()
     if errors:
         raise GateError(f"analyzer call failed: {errors[0]!r}") from errors[0]
 
