@@ -149,3 +149,68 @@ def test_unknown_policy_in_config_is_rejected(analyzer: Analyzer) -> None:
 
     with pytest.raises(GateError, match="lambda-nope"):
         analyzer.configure({"lambda-nope": "mandatory"})
+
+
+def _break_unreserved(s: dict[str, Res]) -> None:
+    s["fn"].props["reservedConcurrentExecutions"] = 950
+
+
+def _break_queue(s: dict[str, Res]) -> None:
+    s["queue"].props["visibilityTimeoutSeconds"] = 10
+
+
+def _break_provisioned(s: dict[str, Res]) -> None:
+    s["pc"].props["provisionedConcurrentExecutions"] = 500
+
+
+def _break_alias(s: dict[str, Res]) -> None:
+    s["alias"].props["routingConfig"] = {"additionalVersionWeights": {"4": 0.1, "5": 0.1}}
+
+
+def _break_log_group(s: dict[str, Res]) -> None:
+    s["logs"].props["name"] = "/aws/lambda/someone-else"
+    s["fn"].depends_on = [s["policy"]]
+
+
+def _break_vpc(s: dict[str, Res]) -> None:
+    s["fn"].props["vpcConfig"] = {"subnetIds": ["subnet-1"], "securityGroupIds": ["sg-1"]}
+
+
+def _break_async(s: dict[str, Res]) -> None:
+    s["invoke"].props.pop("destinationConfig")
+
+
+def _break_role(s: dict[str, Res]) -> None:
+    s["policy"].props["policy"] = '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+
+
+STACK_BREAKS = {
+    "lambda-unreserved-concurrency": (_break_unreserved, None),
+    "lambda-sqs-queue-settings": (_break_queue, "queue"),
+    "lambda-provisioned-concurrency": (_break_provisioned, "fn"),
+    "lambda-alias-versions": (_break_alias, "alias"),
+    "lambda-log-group": (_break_log_group, "fn"),
+    "lambda-vpc-multi-az": (_break_vpc, "fn"),
+    "lambda-async-failure-destination": (_break_async, "fn"),
+    "lambda-role-least-privilege": (_break_role, "fn"),
+}
+
+
+def test_every_stack_rule_has_a_protocol_case() -> None:
+    assert set(STACK_BREAKS) == {r.name for r in RULES if r.kind == "stack"}
+
+
+@pytest.mark.parametrize("rule", sorted(STACK_BREAKS))
+def test_each_stack_rule_fails_its_broken_stack_through_the_protocol(analyzer: Analyzer, rule: str) -> None:
+    # given prod levels, and a service broken in exactly the way the rule looks for
+    analyzer.configure(load_config("prod"))
+    broken = service("orders")
+    breaker, at_fault = STACK_BREAKS[rule]
+    breaker(broken)
+    # when the stack is analyzed
+    found = analyzer.analyze_stack(_stack(broken, service("emails")))
+    # then only that rule reports, mandatory in prod, against the resource at fault
+    assert {v.policy for v in found} == {rule}, found
+    assert all(v.level == "mandatory" for v in found), found
+    expected_urn = broken[at_fault].urn if at_fault else ""
+    assert found[0].urn == expected_urn, found[0]
