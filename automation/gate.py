@@ -378,7 +378,8 @@ def resolve_policy_config(
     policies: Sequence[PolicyMeta], config: Mapping[str, Any]
 ) -> dict[str, tuple[str, dict[str, Any]]]:
     """What the CLI sends in Configure for ``--policy-pack-config``: per policy its level (policy default, then
-    ``all``, then its own entry) and its settings over the schema defaults. Unknown policy names are an error."""
+    ``all``, then its own entry) and its settings over the schema defaults. Unknown policy names and settings are
+    errors: a typo would otherwise fall back to a default without a word."""
     names = {p.name for p in policies}
     unknown = sorted(set(config) - names - {"all"})
     if unknown:
@@ -397,6 +398,9 @@ def resolve_policy_config(
             level = entry
         elif isinstance(entry, Mapping):
             level = str(entry.get("enforcementLevel", level))
+            extra = sorted(set(entry) - set(p.schema) - {"enforcementLevel"})
+            if extra:
+                raise GateError(f"policy {p.name}: unknown settings {extra}; its settings are {sorted(p.schema)}")
             settings.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
         if level not in _LEVEL_VALUES:
             raise GateError(f"policy {p.name}: enforcementLevel must be one of {sorted(_LEVEL_VALUES)}, got {level!r}")

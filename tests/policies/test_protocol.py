@@ -214,3 +214,10 @@ def test_each_stack_rule_fails_its_broken_stack_through_the_protocol(analyzer: A
     assert all(v.level == "mandatory" for v in found), found
     expected_urn = broken[at_fault].urn if at_fault else ""
     assert found[0].urn == expected_urn, found[0]
+
+
+def test_unknown_setting_in_config_is_rejected(analyzer: Analyzer) -> None:
+    from automation.gate import GateError
+
+    with pytest.raises(GateError, match="maxSecs"):
+        analyzer.configure({"lambda-timeout": {"enforcementLevel": "mandatory", "maxSecs": 60}})
