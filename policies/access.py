@@ -49,6 +49,8 @@ def check_permission(ctx: ResourceContext) -> None:
     has_account = ctx.props.has("sourceAccount")
     has_org = ctx.props.has("principalOrgId")
     if principal == "*":
+        if _allowed(ctx, "allowPublicFor", ctx.props.get("function")):
+            return
         if not (has_arn or has_account or has_org):
             ctx.violation(
                 "principal '*' without sourceArn, sourceAccount or principalOrgId lets any AWS account "
@@ -107,7 +109,8 @@ PERMISSION_RULE = Rule(
     config={
         "principalsWithoutSourceArn": strings(
             NO_SOURCE_ARN_PRINCIPALS, "Service principals that cannot carry a sourceArn (they use a token)."
-        )
+        ),
+        "allowPublicFor": strings([], "Permission or function names that may grant principal '*' (public URLs)."),
     },
     default_level=EnforcementLevel.MANDATORY,
     resource_check=check_permission,

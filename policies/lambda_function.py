@@ -3,6 +3,7 @@ code signing, architecture, tags and description; plus log group retention."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
@@ -185,7 +186,17 @@ def check_tags_description(ctx: ResourceContext) -> None:
     if tags is UNKNOWN:
         ctx.skip("tags")
     else:
+        # The provider's default tags land on the function too (a default provider gets them from stack config as
+        # a JSON string).
+        defaults = ctx.provider_props.get("defaultTags")
+        if isinstance(defaults, str):
+            try:
+                defaults = json.loads(defaults)
+            except ValueError:
+                defaults = None
+        defaults = defaults.get("tags") if isinstance(defaults, dict) else None
         present = set(tags) if isinstance(tags, dict) else set()
+        present |= set(defaults) if isinstance(defaults, dict) else set()
         missing = [t for t in required if t not in present]
         if missing:
             ctx.violation(f"missing required tags {missing} (requiredTags); tags present: {sorted(present)}.")
@@ -193,6 +204,33 @@ def check_tags_description(ctx: ResourceContext) -> None:
         description = ctx.props.get("description")
         if description is not UNKNOWN and not (isinstance(description, str) and description.strip()):
             ctx.violation("no description; say what the function does and who owns it.")
+
+
+# The values CloudWatch Logs accepts for a log group's retention (PutRetentionPolicy).
+RETENTION_DAYS = [
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+]
 
 
 def check_log_retention(ctx: ResourceContext) -> None:
@@ -211,6 +249,8 @@ def check_log_retention(ctx: ResourceContext) -> None:
         return
     if days is not None and not minimum <= days <= maximum:
         ctx.violation(f"retentionInDays must be {minimum}-{maximum} days (minDays/maxDays), got {days}.")
+    elif days is not None and days not in RETENTION_DAYS:
+        ctx.violation(f"retentionInDays {days} is not a value CloudWatch Logs accepts; use one of {RETENTION_DAYS}.")
 
 
 TIMEOUT = Rule(

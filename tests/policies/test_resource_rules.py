@@ -311,3 +311,41 @@ def test_non_numeric_timeout_is_reported_with_the_value() -> None:
 def test_stream_retries_given_as_a_string_number_are_read() -> None:
     esm = with_(GOOD_STREAM_ESM, maximumRetryAttempts="3")
     assert check_resource("lambda-stream-failure-handling", EVENT_SOURCE_MAPPING, esm).violations == []
+
+
+def test_public_permission_can_be_allow_listed_by_function() -> None:
+    props = {"action": "lambda:InvokeFunction", "function": "api-prod", "principal": "*", "functionUrlAuthType": "NONE"}
+    assert check_resource("lambda-permission-scoped", PERMISSION, props).violations
+    assert (
+        check_resource("lambda-permission-scoped", PERMISSION, props, {"allowPublicFor": ["api-prod"]}).violations == []
+    )
+
+
+def test_retention_must_be_a_value_cloudwatch_accepts() -> None:
+    out = check_resource("lambda-log-retention", LOG_GROUP, with_(GOOD_LOG_GROUP, retentionInDays=45))
+    assert "not a value CloudWatch Logs accepts" in out.text(), out
+
+
+@pytest.mark.parametrize("default_tags", [{"tags": {"Owner": "team"}}, '{"tags": {"Owner": "team"}}'])
+def test_provider_default_tags_count_as_tags(default_tags: object) -> None:
+    from pulumi_policy import PolicyProviderResource, ResourceValidationArgs
+    from pulumi_policy.proxy import unknown_checking_proxy
+
+    from policies.pack import RULES_BY_NAME
+    from tests.policies.helpers import _opts
+
+    provider = PolicyProviderResource(
+        "pulumi:providers:aws", unknown_checking_proxy({"defaultTags": default_tags}), "urn:p", "default"
+    )
+    found: list[str] = []
+    args = ResourceValidationArgs(
+        FUNCTION,
+        unknown_checking_proxy(with_(GOOD_FUNCTION, tags={})),
+        "urn:f",
+        "f",
+        _opts(),
+        provider,
+        {"requiredTags": ["Owner", "CostCenter"]},
+    )
+    RULES_BY_NAME["lambda-tags-description"].validate_resource(args, lambda m, u=None: found.append(m))
+    assert found == ["f: missing required tags ['CostCenter'] (requiredTags); tags present: ['Owner']."]
