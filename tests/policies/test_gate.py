@@ -220,3 +220,27 @@ def test_unsafe_variant_of_the_reference_fails_with_the_expected_rules() -> None
         "lambda-log-group",
     } <= names, gate.format_report(result)
     assert ("lambda-timeout", "order-processor") in {(v.policy, v.resource_name) for v in result.mandatory}
+
+
+REGIONS_PROGRAM = """
+import pulumi
+import pulumi_aws as aws
+
+west = aws.Provider("west", region="us-west-2")
+west_opts = pulumi.ResourceOptions(provider=west)
+for name, reserved, opts in (("us-fn", 450, None), ("us-fn-2", 451, None), ("west-fn", 451, west_opts)):
+    aws.lambda_.Function(name, role="arn:aws:iam::123456789012:role/x", runtime="python3.14", handler="a.b",
+                         code=pulumi.AssetArchive({}), reserved_concurrent_executions=reserved, opts=opts)
+"""
+
+
+def test_reserved_concurrency_is_summed_per_provider_region(tmp_path: Path) -> None:
+    # given two functions on the default provider (eu-west-1 from stack config) reserving 450 + 451, which leaves
+    # 99 of 1000 unreserved, and one on an explicit provider in us-west-2 reserving 451
+
+    program = write_program(tmp_path / "regions", REGIONS_PROGRAM)
+    result = gate.run_gate(program, "prod", {"lambda-unreserved-concurrency": "mandatory"})
+    found = [v for v in result.mandatory if v.policy == "lambda-unreserved-concurrency"]
+    assert len(found) == 1, gate.format_report(result)
+    assert "sums to 901" in found[0].message and "us-fn-2=451" in found[0].message, found[0].message
+    assert "region eu-west-1" in found[0].message and "west-fn" not in found[0].message
