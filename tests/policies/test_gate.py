@@ -228,7 +228,7 @@ import pulumi_aws as aws
 
 west = aws.Provider("west", region="us-west-2")
 west_opts = pulumi.ResourceOptions(provider=west)
-for name, reserved, opts in (("us-fn", 450, None), ("us-fn-2", 451, None), ("west-fn", 451, west_opts)):
+for name, reserved, opts in (("fn-a", 450, None), ("fn-b", 451, None), ("west-fn", 451, west_opts)):
     aws.lambda_.Function(name, role="arn:aws:iam::123456789012:role/x", runtime="python3.14", handler="a.b",
                          code=pulumi.AssetArchive({}), reserved_concurrent_executions=reserved, opts=opts)
 """
@@ -242,5 +242,5 @@ def test_reserved_concurrency_is_summed_per_provider_region(tmp_path: Path) -> N
     result = gate.run_gate(program, "prod", {"lambda-unreserved-concurrency": "mandatory"})
     found = [v for v in result.mandatory if v.policy == "lambda-unreserved-concurrency"]
     assert len(found) == 1, gate.format_report(result)
-    assert "sums to 901" in found[0].message and "us-fn-2=451" in found[0].message, found[0].message
+    assert "sums to 901" in found[0].message and "fn-b=451" in found[0].message, found[0].message
     assert "region eu-west-1" in found[0].message and "west-fn" not in found[0].message
