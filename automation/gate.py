@@ -119,6 +119,7 @@ class GateResult:
     levels: dict[str, str]
     violations: list[Violation] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    unknown_dependents: bool = False
     program_seconds: float = 0.0
     policy_seconds: float = 0.0
     total_seconds: float = 0.0
@@ -216,13 +217,28 @@ class _Providers:
         return provider
 
 
-def analyze_requests(run: ProgramRun) -> tuple[list[analyzer_pb2.AnalyzeRequest], analyzer_pb2.AnalyzeStackRequest]:
-    """One AnalyzeRequest per registered resource and the AnalyzeStackRequest with all of them."""
+def _as_first_preview(reg: Registration, custom: set[str]) -> dict[str, Any]:
+    """The inputs with every top-level property computed from another custom resource made unknown: roughly what
+    the first preview of a new stack sees (pessimistic: a real preview still knows echoed inputs such as names)."""
+    inputs = dict(reg.inputs)
+    for key, urns in reg.property_dependencies.items():
+        if key in inputs and any(u in custom for u in urns):
+            inputs[key] = Unknown()
+    return inputs
+
+
+def analyze_requests(
+    run: ProgramRun, *, unknown_dependents: bool = False
+) -> tuple[list[analyzer_pb2.AnalyzeRequest], analyzer_pb2.AnalyzeStackRequest]:
+    """One AnalyzeRequest per registered resource and the AnalyzeStackRequest with all of them.
+
+    With ``unknown_dependents``, inputs computed from other resources are sent as unknown (see _as_first_preview)."""
     providers = _Providers(run)
+    custom = {r.urn for r in run.registrations if r.custom}
     requests: list[analyzer_pb2.AnalyzeRequest] = []
     resources: list[analyzer_pb2.AnalyzerResource] = []
     for reg in run.registrations:
-        props = _struct(reg.inputs)
+        props = _struct(_as_first_preview(reg, custom) if unknown_dependents else reg.inputs)
         opts = _options(reg)
         provider = providers.for_resource(reg)
         requests.append(
@@ -545,6 +561,7 @@ def analyze(
     pack_dir: Path = DEFAULT_PACK,
     workers: int | None = None,
     pool: PackPool | None = None,
+    unknown_dependents: bool = False,
 ) -> GateResult:
     """Send a program run through the pack over the analyzer protocol; the policy part of the gate.
 
@@ -552,7 +569,7 @@ def analyze(
     owned = pool is None
     pool = pool or PackPool(pack_dir, workers, project=run.project, stack=run.stack, config=run.config)
     try:
-        requests, stack_request = analyze_requests(run)
+        requests, stack_request = analyze_requests(run, unknown_dependents=unknown_dependents)
         types = {r.urn: (r.type, r.name) for r in run.registrations}
         packs = pool.ready()
         info = packs[0].stub.GetAnalyzerInfo(empty_pb2.Empty())
@@ -573,6 +590,7 @@ def analyze(
             resources=len(requests),
             policies=policies,
             levels={k: v[0] for k, v in resolved.items()},
+            unknown_dependents=unknown_dependents,
         )
         mark = len(pool.engine.log.notes)
         _dispatch(packs, requests, stack_request, types, result.violations)
@@ -593,6 +611,7 @@ def run_gate(
     config_overrides: Mapping[str, str] | None = None,
     program: Callable[[], None] | None = None,
     workers: int | None = None,
+    unknown_dependents: bool = False,
 ) -> GateResult:
     """Run a program folder under mocks with a stack's config, then the pack over its resources.
 
@@ -623,7 +642,7 @@ def run_gate(
         except Exception as exc:
             raise GateError(f"the program in {program_dir} failed under mocks for stack {stack}: {exc!r}") from exc
         program_done = time.perf_counter()
-        result = analyze(run, config_data, pack_dir=Path(pack_dir), pool=pool)
+        result = analyze(run, config_data, pack_dir=Path(pack_dir), pool=pool, unknown_dependents=unknown_dependents)
     finished = time.perf_counter()
     result.program = str(program_dir)
     result.policy_config = config_path or "<inline>"
@@ -641,6 +660,11 @@ def format_report(result: GateResult, *, show_notes: int = 50) -> str:
         f"lambdakit offline policy gate: stack {result.stack}, program {result.program}, "
         f"policy config {result.policy_config}",
         PREFLIGHT_NOTICE,
+        *(
+            ["Inputs computed from other resources were sent as unknown (--unknown-dependents), as in a first preview."]
+            if result.unknown_dependents
+            else []
+        ),
         f"{result.resources} resources, {len(result.policies)} policies "
         f"({sum(1 for v in result.levels.values() if v == 'mandatory')} mandatory, "
         f"{sum(1 for v in result.levels.values() if v == 'advisory')} advisory, "
@@ -784,6 +808,11 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--junit", help="write JUnit XML results to this file")
     parser.add_argument("--workers", type=int, default=None, help="policy pack processes (default: up to 2)")
     parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="override stack config")
+    parser.add_argument(
+        "--unknown-dependents",
+        action="store_true",
+        help="send inputs computed from other resources as unknown, roughly as a new stack's first preview sees them",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     overrides = {}
     for item in args.config:
@@ -799,6 +828,7 @@ def main(argv: Iterable[str] | None = None) -> int:
             pack_dir=Path(args.pack),
             config_overrides=overrides or None,
             workers=args.workers,
+            unknown_dependents=args.unknown_dependents,
         )
     except GateError as exc:
         print(f"gate error: {exc}", file=sys.stderr)

@@ -20,13 +20,25 @@ def source_kind(ctx: ResourceContext) -> str | None:
         if service == "sqs":
             return "sqs"
         return "other" if service else None
-    # Only stream sources (and Kafka/MQ, which carry their own config blocks) accept a starting position.
-    other = ("selfManagedEventSource", "amazonManagedKafkaEventSourceConfig", "queues", "topics")
+    # When the ARN is not known yet: Amazon MQ, Kafka and DocumentDB mappings carry their own blocks; Kinesis,
+    # DynamoDB, Kafka and DocumentDB require a starting position and SQS refuses one. So a mapping with none of
+    # those is SQS.
+    other = (
+        "selfManagedEventSource",
+        "amazonManagedKafkaEventSourceConfig",
+        "selfManagedKafkaEventSourceConfig",
+        "documentDbEventSourceConfig",
+        "queues",
+        "topics",
+    )
     if any(ctx.props.has(k) for k in other):
         return "other"
-    if ctx.props.get("startingPosition") not in (None, UNKNOWN):
+    position = ctx.props.get("startingPosition")
+    if position is UNKNOWN:
+        return None
+    if position is not None:
         return "stream"
-    return None
+    return "sqs" if arn is UNKNOWN else "other"
 
 
 def check_stream(ctx: ResourceContext) -> None:

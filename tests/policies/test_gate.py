@@ -244,3 +244,16 @@ def test_reserved_concurrency_is_summed_per_provider_region(tmp_path: Path) -> N
     assert len(found) == 1, gate.format_report(result)
     assert "sums to 901" in found[0].message and "fn-b=451" in found[0].message, found[0].message
     assert "region eu-west-1" in found[0].message and "west-fn" not in found[0].message
+
+
+def test_first_preview_simulation_keeps_known_violations_and_says_what_it_skipped(programs: dict[str, Path]) -> None:
+    # given inputs computed from other resources sent as unknown, as a new stack's first preview sees them
+    safe = gate.run_gate(programs["safe"], "prod", unknown_dependents=True)
+    unsafe = gate.run_gate(programs["unsafe"], "prod", unknown_dependents=True)
+    # then the safe program still passes, with notes on what could not be checked
+    assert safe.passed, gate.format_report(safe)
+    assert any("not known during preview" in n.message for n in safe.notes), safe.notes
+    assert "sent as unknown (--unknown-dependents)" in gate.format_report(safe)
+    # and the unsafe one still fails on what is known (its literal runtime, URL auth and secret)
+    names = {v.policy for v in unsafe.mandatory}
+    assert {"lambda-runtime-deprecated", "lambda-function-url-auth", "lambda-no-secrets-in-environment"} <= names

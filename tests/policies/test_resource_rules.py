@@ -156,10 +156,25 @@ def test_unknown_source_arn_with_a_starting_position_is_still_checked_as_a_strea
     assert "bisectBatchOnFunctionError" in out.text(), out
 
 
-def test_unknown_source_arn_without_hints_is_skipped_and_said() -> None:
+def test_unknown_source_arn_without_a_starting_position_is_sqs() -> None:
     esm = with_(GOOD_SQS_ESM, eventSourceArn=UNKNOWN, functionResponseTypes=None)
     out = check_resource("lambda-sqs-partial-batch", EVENT_SOURCE_MAPPING, esm)
+    assert "ReportBatchItemFailures" in out.text(), out
+    assert check_resource("lambda-stream-failure-handling", EVENT_SOURCE_MAPPING, esm).violations == []
+
+
+def test_unknown_source_kind_is_skipped_and_said() -> None:
+    esm = with_(GOOD_SQS_ESM, eventSourceArn=UNKNOWN, startingPosition=UNKNOWN, functionResponseTypes=None)
+    out = check_resource("lambda-sqs-partial-batch", EVENT_SOURCE_MAPPING, esm)
     assert out.violations == [] and any("eventSourceArn" in n for n in out.notes), out
+
+
+def test_kafka_and_mq_mappings_are_neither_streams_nor_sqs() -> None:
+    for extra in ({"queues": ["orders"]}, {"selfManagedEventSource": {"endpoints": {}}, "startingPosition": "LATEST"}):
+        esm = {"functionName": "f", "eventSourceArn": UNKNOWN, **extra}
+        for rule in ("lambda-sqs-partial-batch", "lambda-stream-failure-handling"):
+            out = check_resource(rule, EVENT_SOURCE_MAPPING, esm)
+            assert out.violations == [] and out.notes == [], f"{rule} {extra}: {out}"
 
 
 # --- access -----------------------------------------------------------------------------------------------
