@@ -10,7 +10,8 @@ This is a pre-flight check: values the provider computes (ARNs, ids, versions) a
 real preview would see them as unknown or as AWS's values. Run ``pulumi preview --policy-pack`` where credentials
 exist for the authoritative verdict.
 
-    python -m automation.gate --stack prod [--program .] [--sarif FILE] [--junit FILE]
+    python -m automation.gate --stack prod [--program .] [--policy-config FILE] [--sarif FILE] [--junit FILE]
+                              [--config KEY=VALUE ...] [--unknown-dependents] [--workers N]
 
 Exit codes: 0 no mandatory violation, 1 at least one mandatory violation, 2 the gate itself could not run.
 """
