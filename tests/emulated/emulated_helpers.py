@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from automation.sandbox import Sandbox
+import yaml
+
+from automation.sandbox import Deployment, Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_PROGRAM = Path(__file__).resolve().parent / "fixtures" / "program"
@@ -31,3 +33,17 @@ def inline_policy(sandbox: Sandbox, role: str) -> dict[str, Any]:
     assert len(names) == 1, f"role {role}: expected one inline policy, got {names}"
     document = iam.get_role_policy(RoleName=role, PolicyName=names[0])["PolicyDocument"]
     return json.loads(document) if isinstance(document, str) else dict(document)
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    return dict((yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}).get("config") or {})
+
+
+def service_config(stack: str, config_key: str) -> dict[str, Any]:
+    return dict(stack_config(stack).get(f"lambdakit:{config_key}") or {})
+
+
+def services(deployment: Deployment) -> dict[str, dict[str, Any]]:
+    exported = deployment.exports.get("services")
+    assert isinstance(exported, dict) and exported, f"{deployment.stack}: export `services` missing: {exported}"
+    return exported

@@ -8,11 +8,9 @@ stack's config asks, and every function answers through its alias running the de
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
-import yaml
-from emulated_helpers import ROOT, inline_policy, mappings_of, policy_statements
+from emulated_helpers import ROOT, inline_policy, mappings_of, policy_statements, service_config, services
 
 from automation.sandbox import Deployment, Sandbox, deploy, smoke
 from automation.sandbox.rules import allowed, role_statements
@@ -20,23 +18,9 @@ from automation.sandbox.rules import allowed, role_statements
 STACKS = ["dev", "staging", "prod"]
 
 
-def stack_config(stack: str) -> dict[str, Any]:
-    return dict((yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}).get("config") or {})
-
-
-def service_config(stack: str, config_key: str) -> dict[str, Any]:
-    return dict(stack_config(stack).get(f"lambdakit:{config_key}") or {})
-
-
 @pytest.fixture(scope="module", params=STACKS)
 def deployed(request: pytest.FixtureRequest, sandbox: Sandbox) -> Deployment:
     return deploy(sandbox, ROOT, request.param)
-
-
-def services(deployment: Deployment) -> dict[str, dict[str, Any]]:
-    exported = deployment.exports.get("services")
-    assert isinstance(exported, dict) and exported, f"{deployment.stack}: export `services` missing: {exported}"
-    return exported
 
 
 def test_every_alias_serves_the_version_its_config_asks_for(sandbox: Sandbox, deployed: Deployment) -> None:
@@ -150,19 +134,3 @@ def test_every_function_answers_through_its_alias(sandbox: Sandbox, deployed: De
         body = json.loads(result.payload)
         if isinstance(body, dict) and "statusCode" in body:
             assert body["statusCode"] < 500, f"{deployed.stack} {view.name}: HTTP {body}"
-
-
-def test_prod_canary_keeps_the_stable_version_and_routes_the_canary_weight(sandbox: Sandbox) -> None:
-    settings = {**service_config("prod", "orderProcessor"), "stableVersion": "3", "canaryWeight": 0.1}
-    overrides = {"environment": "prodcanary", "orderProcessor": json.dumps(settings)}
-    deployment = deploy(sandbox, ROOT, "prod", config_overrides=overrides)
-    svc = services(deployment)["order-processor"]
-    alias = sandbox.client("lambda").get_alias(FunctionName=svc["function_name"], Name=svc["alias_name"])
-    assert deployment.history == {svc["function_name"]: 3}, f"versions 1-3 stand in for earlier deploys: {deployment}"
-    assert svc["version"] == "4", f"the canary deploy publishes version 4, got {svc['version']}"
-    assert alias["FunctionVersion"] == "3", f"order-processor alias: {alias}"
-    assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {"4": 0.1}, f"order-processor alias: {alias}"
-    [pc] = [d for d in deployment.not_emulated() if d.state.get("functionName") == svc["function_name"]]
-    assert any("before the canary" in note for note in pc.notes), f"order-processor-pc notes: {pc.notes}"
-    view = smoke(sandbox, deployment)[0]
-    assert all(v.smoke is not None and v.smoke.ok for v in deployment.services), f"smoke: {view}"
