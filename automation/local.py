@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -94,6 +95,12 @@ def moto_server(port: int = DEFAULT_PORT, host: str = HOST, *, use_docker: bool 
         raise LocalStackError(f"cannot start moto on {host}:{port}: {exc}; is another server using the port?") from None
     bound_host, bound_port = server.get_host_and_port()
     url = endpoint_url(bound_port, bound_host)
+    from moto.core.config import default_user_config
+
+    # The server runs in this process: its /moto-api/config changes moto's process-wide settings, which
+    # in-process mocks (mock_aws) started later would inherit. Put them back when the server stops.
+    settings = cast(dict[str, Any], default_user_config)
+    saved = copy.deepcopy(settings)
     try:
         if use_docker is None:
             use_docker = shutil.which("docker") is not None
@@ -101,6 +108,8 @@ def moto_server(port: int = DEFAULT_PORT, host: str = HOST, *, use_docker: bool 
         yield url
     finally:
         server.stop()
+        settings.clear()
+        settings.update(saved)
 
 
 def configure_moto(url: str, *, use_docker: bool) -> None:

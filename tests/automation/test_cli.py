@@ -296,3 +296,13 @@ def test_release_command_runs_the_driver_over_the_stacks(
     header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["stack", "status"])
     assert lines.index("== dev") < lines.index("== staging") < header, out
     assert [line.split()[:2] for line in out.splitlines()[-2:]] == [["dev", "deployed"], ["staging", "deployed"]]
+
+
+def test_moto_server_restores_moto_settings_when_it_stops() -> None:
+    # The server shares the process with in-process mocks: its use_docker setting must not leak into them.
+    from moto.core.config import default_user_config
+
+    before = dict(default_user_config["lambda"])
+    with local.moto_server(port=0, use_docker=not before.get("use_docker", True)):
+        assert default_user_config["lambda"] != before
+    assert default_user_config["lambda"] == before
