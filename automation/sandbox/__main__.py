@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,10 @@ def _config(spec: str) -> tuple[str, str]:
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"--config must be KEY=VALUE, got {spec!r}")
     return key, value
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -91,12 +97,24 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_invoke:
             print("Invoking each function through its alias ...", file=sys.stderr, flush=True)
             smoke(sandbox, deployment, dict(args.payload))
-        print(render(deployment, endpoint=sandbox.endpoint_url, serving=args.serve is not None), flush=True)
+        payload_dir = None
+        if args.serve is not None:
+            payload_dir = str(Path(tempfile.mkdtemp(prefix="lambdakit-sandbox-events-")))
+            for view in deployment.services:
+                Path(payload_dir, f"{view.name}.json").write_text(json.dumps(view.smoke_payload, indent=2))
+        text = render(
+            deployment, endpoint=sandbox.endpoint_url, serving=args.serve is not None, payload_dir=payload_dir
+        )
+        print(text, flush=True)
         if args.json:
             Path(args.json).write_text(json.dumps(to_json(deployment, endpoint=sandbox.endpoint_url), indent=2))
             print(f"\nJSON report written to {args.json}")
         failed = [v.name for v in deployment.services if v.smoke is not None and not v.smoke.ok]
         if args.serve is not None:
+            # Stop cleanly on Ctrl-C and on SIGTERM, even when started in the background (where the shell makes
+            # the process ignore SIGINT).
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, _interrupt)
             try:
                 while True:
                     time.sleep(3600)

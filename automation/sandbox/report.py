@@ -129,7 +129,7 @@ def _service_lines(view: ServiceView) -> list[str]:
     return lines
 
 
-def render(deployment: Deployment, *, endpoint: str, serving: bool = False) -> str:
+def render(deployment: Deployment, *, endpoint: str, serving: bool = False, payload_dir: str | None = None) -> str:
     import moto
 
     out: list[str] = []
@@ -203,12 +203,16 @@ def render(deployment: Deployment, *, endpoint: str, serving: bool = False) -> s
         out.append(f"The emulator keeps running at {endpoint} until Ctrl-C. From another shell:")
         out.append(f"  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
         out.append("  export AWS_DEFAULT_REGION=us-east-1")
-        if deployment.services:
+        out.append("  python -c \"import boto3; print(boto3.client('lambda').list_functions()['Functions'])\"")
+        if deployment.services and payload_dir:
             first = deployment.services[0]
             qualifier = f", Qualifier='{first.alias}'" if first.alias else ""
+            payload = f"{payload_dir}/{first.name}.json"
+            out.append(f"Each service's smoke event is in {payload_dir}/<service>.json; edit one and invoke it:")
             out.append(
-                "  python -c \"import boto3; print(boto3.client('lambda').invoke("
-                f"FunctionName='{first.function_name}'{qualifier}, Payload=b'{{}}')['Payload'].read())\""
+                "  python -c \"import boto3, pathlib; print(boto3.client('lambda').invoke("
+                f"FunctionName='{first.function_name}'{qualifier}, "
+                f"Payload=pathlib.Path('{payload}').read_bytes())['Payload'].read())\""
             )
     return "\n".join(out)
 
