@@ -154,6 +154,8 @@ order_processor = lambda_service(
         },
         "sqs_sources": [{"queue_arn": orders_queue, "batch_size": 10, "report_batch_item_failures": True}],
         "s3_triggers": [{"bucket": uploads.bucket, "filter_prefix": "orders/", "filter_suffix": ".json"}],
+        # S3 invokes asynchronously: events that fail every retry land in a DLQ instead of being dropped.
+        "dead_letter_queue": {},
     },
 )
 
@@ -245,6 +247,8 @@ api_handler = lambda_service(
         "environment": {"LOG_LEVEL": api_args["application_log_level"], "ENVIRONMENT": env},
         # IAM-authenticated Function URL on the alias (AWS_IAM is the default; NONE needs an explicit opt-in).
         "function_url": {"invoke_mode": "BUFFERED"},
+        # The schedule invokes asynchronously: failed warm-up events land in a DLQ instead of being dropped.
+        "dead_letter_queue": {},
         "api_gateway_triggers": [{"api_id": http_api.id, "stage": "$default", "route": "ANY /orders"}],
         "schedules": [
             {
