@@ -13,7 +13,17 @@ Command line: ``python -m automation.sandbox --stack dev [--program .] [--json F
 
 from __future__ import annotations
 
-from .deploy import Deployment, ServiceView, Trigger, deploy, describe_services, smoke
+from .deploy import (
+    Deployment,
+    ServiceView,
+    Trigger,
+    TriggerCheck,
+    deploy,
+    describe_services,
+    invoke_with_boto3,
+    smoke,
+    trigger_checks,
+)
 from .emulator import FAKE_CREDENTIALS, Sandbox, active, exported_env
 from .exceptions import DeployError, RuleViolationError, SandboxError, UnknownResourceTypeError
 from .mocks import HANDLERS, NOT_EMULATED, Deployed, MotoMocks
@@ -35,10 +45,13 @@ __all__ = [
     "SandboxError",
     "ServiceView",
     "Trigger",
+    "TriggerCheck",
     "UnknownResourceTypeError",
     "active",
     "deploy",
     "describe_services",
     "exported_env",
+    "invoke_with_boto3",
     "smoke",
+    "trigger_checks",
 ]

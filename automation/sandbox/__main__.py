@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .deploy import deploy, smoke
+from .deploy import TriggerCheck, deploy, smoke, trigger_checks
 from .emulator import Sandbox
 from .exceptions import SandboxError
 from .report import render, to_json
@@ -67,6 +67,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--no-invoke", action="store_true", help="deploy and describe only; do not invoke")
     parser.add_argument(
+        "--each-trigger",
+        action="store_true",
+        help="also invoke each function once per trigger, with the event that trigger delivers",
+    )
+    parser.add_argument(
         "--serve",
         metavar="PORT",
         type=int,
@@ -94,22 +99,31 @@ def main(argv: list[str] | None = None) -> int:
         except (SandboxError, FileNotFoundError, ValueError, TypeError) as exc:
             print(f"error: the {args.stack} stack did not deploy: {exc}", file=sys.stderr)
             return 2
+        checks: list[TriggerCheck] = []
         if not args.no_invoke:
             print("Invoking each function through its alias ...", file=sys.stderr, flush=True)
             smoke(sandbox, deployment, dict(args.payload))
+            if args.each_trigger:
+                checks = trigger_checks(sandbox, deployment)
         payload_dir = None
         if args.serve is not None:
             payload_dir = str(Path(tempfile.mkdtemp(prefix="lambdakit-sandbox-events-")))
             for view in deployment.services:
                 Path(payload_dir, f"{view.name}.json").write_text(json.dumps(view.smoke_payload, indent=2))
         text = render(
-            deployment, endpoint=sandbox.endpoint_url, serving=args.serve is not None, payload_dir=payload_dir
+            deployment,
+            endpoint=sandbox.endpoint_url,
+            serving=args.serve is not None,
+            payload_dir=payload_dir,
+            checks=checks,
         )
         print(text, flush=True)
         if args.json:
-            Path(args.json).write_text(json.dumps(to_json(deployment, endpoint=sandbox.endpoint_url), indent=2))
+            report = to_json(deployment, endpoint=sandbox.endpoint_url, checks=checks)
+            Path(args.json).write_text(json.dumps(report, indent=2))
             print(f"\nJSON report written to {args.json}")
         failed = [v.name for v in deployment.services if v.smoke is not None and not v.smoke.ok]
+        failed += [c.service for c in checks if not c.result.ok]
         if args.serve is not None:
             # Stop cleanly on Ctrl-C and on SIGTERM, even when started in the background (where the shell makes
             # the process ignore SIGINT).

@@ -416,37 +416,113 @@ def _default_event(sandbox: Sandbox, view: ServiceView) -> tuple[str, Any]:
 _DURATION = re.compile(r"Duration: ([0-9.]+) ms")
 
 
+def invoke_with_boto3(sandbox: Sandbox, function: str, qualifier: str | None, payload: Any) -> InvokeResult:
+    """``lambda.invoke`` (RequestResponse, LogType=Tail) against the sandbox, read back into an ``InvokeResult``."""
+    body = payload if isinstance(payload, bytes | str) else json.dumps(payload)
+    kwargs: dict[str, Any] = {"FunctionName": function, "Payload": body, "LogType": "Tail"}
+    if qualifier:
+        kwargs["Qualifier"] = qualifier
+    response = sandbox.client("lambda").invoke(**kwargs)
+    log = base64.b64decode(response.get("LogResult", "")).decode(errors="replace")
+    match = _DURATION.search(log)
+    request = re.search(r"START RequestId: (\S+)", log)
+    text = response["Payload"].read().decode(errors="replace")
+    return InvokeResult(
+        function_name=function,
+        qualifier=qualifier,
+        executed_version=str(response.get("ExecutedVersion", "")),
+        status_code=int(response["StatusCode"]),
+        payload=text,
+        function_error=response.get("FunctionError"),
+        log=log,
+        duration_ms=float(match.group(1)) if match else 0.0,
+        request_id=request.group(1) if request else "",
+        emulated="Sandbox.RuntimeNotEmulated" not in text,
+    )
+
+
 def smoke(sandbox: Sandbox, deployment: Deployment, overrides: Mapping[str, Any] | None = None) -> list[ServiceView]:
     """Invoke every service through its alias with boto3 (as a user would) and keep each result on its view.
 
     ``overrides`` maps a service or function name to the payload to send instead of the default event.
     """
-    lam = sandbox.client("lambda")
     overrides = dict(overrides or {})
     for view in deployment.services:
         payload = view.smoke_payload
         for key in (view.name, view.function_name):
             if key in overrides:
                 payload, view.smoke_kind = overrides[key], "--payload"
-        body = payload if isinstance(payload, bytes | str) else json.dumps(payload)
-        kwargs: dict[str, Any] = {"FunctionName": view.function_name, "Payload": body, "LogType": "Tail"}
-        if view.alias:
-            kwargs["Qualifier"] = view.alias
-        response = lam.invoke(**kwargs)
-        log = base64.b64decode(response.get("LogResult", "")).decode(errors="replace")
-        match = _DURATION.search(log)
-        request = re.search(r"START RequestId: (\S+)", log)
-        text = response["Payload"].read().decode(errors="replace")
-        view.smoke = InvokeResult(
-            function_name=view.function_name,
-            qualifier=view.alias,
-            executed_version=str(response.get("ExecutedVersion", "")),
-            status_code=int(response["StatusCode"]),
-            payload=text,
-            function_error=response.get("FunctionError"),
-            log=log,
-            duration_ms=float(match.group(1)) if match else 0.0,
-            request_id=request.group(1) if request else "",
-            emulated="Sandbox.RuntimeNotEmulated" not in text,
-        )
+        view.smoke = invoke_with_boto3(sandbox, view.function_name, view.alias, payload)
     return deployment.services
+
+
+@dataclass
+class TriggerCheck:
+    """One trigger's event, shaped as that trigger delivers it, sent through the alias it targets."""
+
+    service: str
+    trigger: Trigger
+    event_kind: str
+    result: InvokeResult
+
+
+def _rule_event(deployment: Deployment, rule_arn: str, function_arn: str) -> tuple[str, Any]:
+    """What EventBridge sends for the rule: the target's constant input, or an event matching the rule's pattern."""
+    rule_name = rule_arn.split("/")[-1]
+    for target in deployment.by_type("aws:cloudwatch/eventTarget:EventTarget"):
+        state = target.state
+        if state.get("rule") == rule_name and state.get("arn") == function_arn and state.get("input"):
+            return "EventBridge target input", json.loads(str(target.state["input"]))
+    for rule in deployment.by_type("aws:cloudwatch/eventRule:EventRule"):
+        if rule.state.get("arn") == rule_arn and rule.state.get("eventPattern"):
+            pattern = json.loads(str(rule.state["eventPattern"]))
+            event = events.scheduled_event(rule_arn)
+            event["source"] = (pattern.get("source") or ["lambdakit.sandbox"])[0]
+            event["detail-type"] = (pattern.get("detail-type") or ["Sandbox Event"])[0]
+            event["detail"] = dict(events.SAMPLE_ORDER)
+            return "EventBridge event (rule pattern)", event
+    return "EventBridge scheduled event", events.scheduled_event(rule_arn)
+
+
+def _trigger_event(sandbox: Sandbox, deployment: Deployment, trigger: Trigger, target_arn: str) -> tuple[str, Any]:
+    source = trigger.source_arn
+    if trigger.kind == "sqs":
+        return "SQS batch", events.sqs_event(source)
+    if trigger.kind == "dynamodb":
+        return "DynamoDB stream", events.dynamodb_event(source, _table_keys(sandbox, source))
+    if trigger.kind == "kinesis":
+        return "Kinesis record", events.kinesis_event(source)
+    if trigger.kind == "url":
+        return "Function URL request", events.http_event()
+    if trigger.kind == "http":
+        return "API Gateway request", events.http_event()
+    if trigger.kind == "s3":
+        return "S3 notification", events.s3_event(source.split(":::")[-1] or "bucket")
+    if trigger.kind == "sns":
+        return "SNS notification", events.sns_event(source)
+    if trigger.kind == "schedule":
+        return _rule_event(deployment, source, target_arn)
+    return "JSON", events.plain_event()
+
+
+def trigger_checks(sandbox: Sandbox, deployment: Deployment) -> list[TriggerCheck]:
+    """Invoke each service once per trigger with the event that trigger would deliver (SQS batch, stream record,
+    S3/SNS notification, EventBridge event or target input, HTTP request), through the qualifier it targets.
+
+    This is what catches a handler that only understands one of the ways it is wired to be called.
+    """
+    checks = []
+    for view in deployment.services:
+        seen: set[tuple[str, str]] = set()
+        for trigger in view.triggers:
+            key = (trigger.kind, trigger.source_arn)
+            if key in seen:
+                continue
+            seen.add(key)
+            target_arn = f"arn:aws:lambda:{sandbox.region}:{sandbox.account_id}:function:{view.function_name}"
+            if trigger.qualifier:
+                target_arn += f":{trigger.qualifier}"
+            kind, event = _trigger_event(sandbox, deployment, trigger, target_arn)
+            result = invoke_with_boto3(sandbox, view.function_name, trigger.qualifier, event)
+            checks.append(TriggerCheck(view.name, trigger, kind, result))
+    return checks

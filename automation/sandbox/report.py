@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from .deploy import Deployment, ServiceView
+from .deploy import Deployment, ServiceView, TriggerCheck
 from .runner import InvokeResult
 
 WIDTH = 120
@@ -96,16 +96,7 @@ def _service_lines(view: ServiceView) -> list[str]:
         lines.append("    alias      none (invoked unqualified)")
     for t in view.triggers:
         target = f" -> {t.qualifier}" if t.qualifier else " -> unqualified function"
-        label = {
-            "sqs": "SQS",
-            "dynamodb": "DynamoDB stream",
-            "kinesis": "Kinesis",
-            "url": "Function URL",
-            "http": "API Gateway",
-            "schedule": "EventBridge",
-            "s3": "S3",
-            "sns": "SNS",
-        }.get(t.kind, t.kind)
+        label = TRIGGER_LABELS.get(t.kind, t.kind)
         detail = f" ({t.detail})" if t.detail else ""
         lines.append(f"    trigger    {label} {t.source}{detail}{target}")
     if view.async_config is not None:
@@ -129,7 +120,26 @@ def _service_lines(view: ServiceView) -> list[str]:
     return lines
 
 
-def render(deployment: Deployment, *, endpoint: str, serving: bool = False, payload_dir: str | None = None) -> str:
+TRIGGER_LABELS = {
+    "sqs": "SQS",
+    "dynamodb": "DynamoDB stream",
+    "kinesis": "Kinesis",
+    "url": "Function URL",
+    "http": "API Gateway",
+    "schedule": "EventBridge",
+    "s3": "S3",
+    "sns": "SNS",
+}
+
+
+def render(
+    deployment: Deployment,
+    *,
+    endpoint: str,
+    serving: bool = False,
+    payload_dir: str | None = None,
+    checks: Sequence[TriggerCheck] | None = None,
+) -> str:
     import moto
 
     out: list[str] = []
@@ -198,6 +208,19 @@ def render(deployment: Deployment, *, endpoint: str, serving: bool = False, payl
         answered = sum(1 for v in smoked if v.smoke and v.smoke.ok)
         out.append("")
         out.append(f"{answered} of {len(smoked)} functions answered through their aliases without an error.")
+    if checks:
+        out.append("")
+        out.append("Each trigger's event, shaped as that trigger delivers it, through the qualifier it targets")
+        rows = [["SERVICE", "TRIGGER", "EVENT", "RESULT", "FIRST LOG LINE / ERROR"]]
+        for check in checks:
+            trigger = f"{TRIGGER_LABELS.get(check.trigger.kind, check.trigger.kind)} {_clip(check.trigger.source, 28)}"
+            rows.append(
+                [check.service, trigger, check.event_kind, outcome(check.result), _clip(smoke_note(check.result), 60)]
+            )
+        out += _table(rows)
+        failed = [c for c in checks if not c.result.ok]
+        out.append("")
+        out.append(f"{len(checks) - len(failed)} of {len(checks)} trigger events handled without an error.")
     if serving:
         out.append("")
         out.append(f"The emulator keeps running at {endpoint} until Ctrl-C. From another shell:")
@@ -217,9 +240,18 @@ def render(deployment: Deployment, *, endpoint: str, serving: bool = False, payl
     return "\n".join(out)
 
 
-def to_json(deployment: Deployment, *, endpoint: str) -> dict[str, Any]:
+def to_json(deployment: Deployment, *, endpoint: str, checks: Sequence[TriggerCheck] | None = None) -> dict[str, Any]:
     smoked = [v for v in deployment.services if v.smoke is not None]
     return {
+        "trigger_checks": [
+            {
+                "service": c.service,
+                "trigger": c.trigger.__dict__,
+                "event": c.event_kind,
+                "result": c.result.to_json(),
+            }
+            for c in checks or []
+        ],
         "project": deployment.project,
         "stack": deployment.stack,
         "program_dir": deployment.program_dir,
@@ -242,5 +274,5 @@ def to_json(deployment: Deployment, *, endpoint: str) -> dict[str, Any]:
         "not_emulated": [{"type": d.type, "name": d.name, "notes": d.notes} for d in deployment.not_emulated()],
         "warnings": deployment.warnings,
         "exports": deployment.exports,
-        "ok": all(v.smoke.ok for v in smoked if v.smoke),
+        "ok": all(v.smoke.ok for v in smoked if v.smoke) and all(c.result.ok for c in checks or []),
     }

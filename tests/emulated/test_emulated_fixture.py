@@ -21,6 +21,7 @@ from automation.sandbox import (
     UnknownResourceTypeError,
     deploy,
     smoke,
+    trigger_checks,
 )
 
 ACCOUNT = "123456789012"
@@ -234,6 +235,18 @@ def test_smoke_invokes_every_service_through_its_alias(sandbox: Sandbox, dev: De
     assert view.smoke is not None and view.smoke.ok, f"fixture-fn smoke: {view.smoke}"
     assert view.smoke.qualifier == "live" and view.smoke.executed_version == "1", f"fixture-fn smoke: {view.smoke}"
     assert json.loads(view.smoke.payload) == {"batchItemFailures": [], "records": 1}, f"{view.smoke.payload}"
+
+
+def test_each_trigger_event_reaches_the_alias_shaped_as_its_trigger_delivers_it(
+    sandbox: Sandbox, dev: Deployment
+) -> None:
+    checks = trigger_checks(sandbox, dev)
+    by_kind = {c.trigger.kind: c for c in checks}
+    assert sorted(by_kind) == ["dynamodb", "s3", "schedule", "sqs", "url"], f"fixture-fn trigger checks: {by_kind}"
+    assert by_kind["schedule"].event_kind == "EventBridge scheduled event", f"{by_kind['schedule']}"
+    for kind, check in by_kind.items():
+        assert check.result.ok and check.result.qualifier == "live", f"fixture-fn {kind} event: {check.result}"
+    assert json.loads(by_kind["s3"].result.payload) == {"batchItemFailures": [], "records": 1}, by_kind["s3"]
 
 
 # ----- deploys AWS would refuse ---------------------------------------------------------------------------------------
