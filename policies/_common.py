@@ -321,8 +321,10 @@ class Rule:
         ctx.provider_props = Props(args.provider.props) if args.provider is not None else Props({})
         try:
             self.resource_check(ctx)
-        except Exception as exc:  # a rule must never crash the preview
+        except Exception as exc:
+            # Never crash the preview, and never pass silently either: a mandatory rule that could not run blocks.
             note(self.name, args.urn, f"{args.name}: rule skipped after an unexpected error: {exc!r}")
+            ctx.violation(f"the rule could not be evaluated ({exc!r}); this is a bug in the policy pack.")
 
     def validate_stack(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
         if self.stack_check is None:
@@ -331,8 +333,10 @@ class Rule:
         ctx.cfg = self.settings(_get_config(args))
         try:
             self.stack_check(ctx)
-        except Exception as exc:  # a rule must never crash the preview
+        except Exception as exc:
+            # Never crash the preview, and never pass silently either: a mandatory rule that could not run blocks.
             note(self.name, "", f"stack rule skipped after an unexpected error: {exc!r}")
+            ctx.violation(None, f"the rule could not be evaluated ({exc!r}); this is a bug in the policy pack.")
 
     def to_policy(self) -> ResourceValidationPolicy | StackValidationPolicy:
         schema = PolicyConfigSchema(properties={k: dict(v) for k, v in self.config.items()}) if self.config else None

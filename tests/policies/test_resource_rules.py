@@ -364,3 +364,17 @@ def test_provider_default_tags_count_as_tags(default_tags: object) -> None:
     )
     RULES_BY_NAME["lambda-tags-description"].validate_resource(args, lambda m, u=None: found.append(m))
     assert found == ["f: missing required tags ['CostCenter'] (requiredTags); tags present: ['Owner']."]
+
+
+def test_a_rule_that_breaks_reports_instead_of_passing_silently(monkeypatch: pytest.MonkeyPatch) -> None:
+    from policies.pack import RULES_BY_NAME
+
+    def broken(ctx: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(RULES_BY_NAME["lambda-timeout"], "resource_check", broken)
+    out = check_resource("lambda-timeout", FUNCTION, GOOD_FUNCTION)
+    assert out.violations == [
+        "res: the rule could not be evaluated (KeyError('boom')); this is a bug in the policy pack."
+    ]
+    assert any("unexpected error" in n for n in out.notes)
