@@ -291,3 +291,27 @@ def test_mapping_whose_role_cannot_read_the_queue_is_refused(sandbox: Sandbox) -
     )
     with pytest.raises(DeployError, match=expected):
         deploy(sandbox, FIXTURE_PROGRAM, "dev", config_overrides=overrides)
+
+
+# ----- the operations helper, unchanged, against the sandbox ---------------------------------------------------------
+
+
+def test_ops_invoke_runs_the_handler_through_the_alias_and_decodes_the_log_tail(
+    sandbox: Sandbox, dev: Deployment
+) -> None:
+    from automation import ops
+
+    result = ops.invoke(sandbox.client("lambda"), "fixture-fn-dev", "live", {"from": "ops"})
+    assert result.ok and result.executed_version == "1", f"ops.invoke fixture-fn-dev:live: {result.describe()}"
+    assert result.payload["helper"] == "from the layer", f"ops.invoke payload: {result.payload}"
+    assert result.log_tail and "fixture handler fixture-fn-dev version 1" in result.log_tail, result.describe()
+    with pytest.raises(ops.OpsError, match="fixture-fn-dev"):
+        ops.invoke(sandbox.client("lambda"), "fixture-fn-dev", "no-such-alias", {})
+
+
+def test_ops_prune_keeps_every_version_the_canary_alias_uses(sandbox: Sandbox, canary: Deployment) -> None:
+    from automation import ops
+
+    report = ops.prune_versions(sandbox.client("lambda"), "fixture-fn-canary", keep=0, dry_run=True)
+    assert {"1", "2"} <= set(report.kept), f"alias version 1 and canary version 2 are in use:\n{report.describe()}"
+    assert report.deleted == [], f"nothing else to prune:\n{report.describe()}"
