@@ -54,7 +54,7 @@ def _clients(args: argparse.Namespace) -> ops.Clients:
 def _stack_outputs(stack_name: str, program_dir: Path) -> dict[str, Any]:
     from automation.driver import AutomationBackend
 
-    return AutomationBackend(program_dir).select_or_create(stack_name).outputs()
+    return AutomationBackend(program_dir).select(stack_name).outputs()
 
 
 def _services(args: argparse.Namespace) -> dict[str, ops.ServiceRef]:

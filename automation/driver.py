@@ -216,14 +216,22 @@ class AutomationBackend:
         self.env_vars = dict(env_vars or {})
         self.echo = echo
 
+    def _opts(self) -> Any:
+        from pulumi import automation as auto
+
+        return auto.LocalWorkspaceOptions(work_dir=self.program_dir, env_vars=self.env_vars or None)
+
     def select_or_create(self, stack_name: str) -> StackHandle:
         from pulumi import automation as auto
 
-        stack = auto.create_or_select_stack(
-            stack_name=stack_name,
-            work_dir=self.program_dir,
-            opts=auto.LocalWorkspaceOptions(work_dir=self.program_dir, env_vars=self.env_vars or None),
-        )
+        stack = auto.create_or_select_stack(stack_name=stack_name, work_dir=self.program_dir, opts=self._opts())
+        return AutomationStack(stack, echo=self.echo)
+
+    def select(self, stack_name: str) -> StackHandle:
+        """An existing stack only (reading outputs must not create one)."""
+        from pulumi import automation as auto
+
+        stack = auto.select_stack(stack_name=stack_name, work_dir=self.program_dir, opts=self._opts())
         return AutomationStack(stack, echo=self.echo)
 
 
