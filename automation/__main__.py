@@ -119,7 +119,11 @@ def _plan(args: argparse.Namespace) -> CanaryPlan:
 
 
 def _thresholds(args: argparse.Namespace) -> HealthThresholds:
-    return HealthThresholds(max_error_rate=args.max_error_rate, max_throttle_rate=args.max_throttle_rate)
+    return HealthThresholds(
+        max_error_rate=args.max_error_rate,
+        max_throttle_rate=args.max_throttle_rate,
+        min_invocations=args.min_invocations,
+    )
 
 
 def _canary_args(parser: argparse.ArgumentParser) -> None:
@@ -130,6 +134,7 @@ def _canary_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--deadline", type=float, help="roll back after this many seconds without data (2 x bake)")
     group.add_argument("--max-error-rate", type=float, default=0.01, help="errors/invocations limit (0.01)")
     group.add_argument("--max-throttle-rate", type=float, default=0.0, help="throttles/requests limit (0)")
+    group.add_argument("--min-invocations", type=int, default=1, help="invocations needed to judge a step (1)")
 
 
 def cmd_canary(args: argparse.Namespace) -> int:
