@@ -109,7 +109,8 @@ def load_services(outputs: Mapping[str, Any]) -> dict[str, ServiceRef]:
 
 
 def load_outputs_file(path: str | Path) -> dict[str, Any]:
-    """Stack outputs saved with ``pulumi stack output --json --show-secrets > outputs.json``."""
+    """Stack outputs saved with ``pulumi stack output --json --show-secrets > outputs.json``, or the sandbox's JSON
+    report (``python -m automation.sandbox --json FILE``), whose ``exports`` are the stack outputs."""
     try:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError:
@@ -118,6 +119,9 @@ def load_outputs_file(path: str | Path) -> dict[str, Any]:
         raise OpsError(f"outputs file {str(path)!r} is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise OpsError(f"outputs file {str(path)!r} must hold a JSON object, got {type(data).__name__}")
+    if isinstance(data.get("exports"), dict) and not isinstance(data.get("services"), dict):
+        # The sandbox's report (python -m automation.sandbox --json FILE) keeps the stack's exports under "exports".
+        return dict(data["exports"])
     return data
 
 
