@@ -59,7 +59,7 @@ def check_unreserved(ctx: StackContext) -> None:
             top = ", ".join(f"{fn.name}={v}" for fn, v in sorted(members, key=lambda m: -m[1])[:5])
             ctx.violation(
                 None,
-                f"reserved concurrency in account {account}, region {region} sums to {total}, leaving "
+                f"reserved concurrency for provider {account} in region {region} sums to {total}, leaving "
                 f"{limit - total} of the {limit} account limit unreserved; at least {minimum} must stay unreserved "
                 f"(minimumUnreserved). Largest reservations: {top}.",
             )
