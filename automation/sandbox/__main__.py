@@ -95,7 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Starting the local AWS emulator and deploying stack {args.stack!r} ...", file=sys.stderr, flush=True)
     with Sandbox(port=args.serve or 0, seed=args.seed) as sandbox:
         try:
-            deployment = deploy(sandbox, program, args.stack, config_overrides=dict(args.config), fresh=args.fresh)
+            deployment = deploy(
+                sandbox,
+                program,
+                args.stack,
+                config_overrides=dict(args.config),
+                fresh=args.fresh,
+                progress=lambda line: print(line, file=sys.stderr, flush=True),
+            )
         except (SandboxError, FileNotFoundError, ValueError, TypeError) as exc:
             print(f"error: the {args.stack} stack did not deploy: {exc}", file=sys.stderr)
             return 2

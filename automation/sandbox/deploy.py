@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,11 +163,13 @@ def deploy(
     config_overrides: Mapping[str, str] | None = None,
     history: Mapping[str, int] | None = None,
     fresh: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> Deployment:
     """Deploy ``stack`` of the program in ``program_dir`` into ``sandbox`` and read its services back.
 
     ``history`` overrides how many earlier versions each function gets (default: what the aliases refer to);
-    ``fresh`` makes every resource count as created by this deploy (see ``MotoMocks``).
+    ``fresh`` makes every resource count as created by this deploy (see ``MotoMocks``). ``progress`` receives a
+    line per phase (the command prints them while the first deploy warms the emulator up).
     """
     program_dir = str(Path(program_dir).resolve())
     plan = run_program(program_dir, stack, PlanMocks(), config_overrides=config_overrides)
@@ -175,6 +177,10 @@ def deploy(
     if unknown:
         raise UnknownResourceTypeError(unknown)
     resolved_history = dict(history) if history is not None else plan_history(plan)
+    if progress is not None:
+        custom = [r for r in plan.registrations if r.custom]
+        functions = sum(1 for r in custom if r.type == "aws:lambda/function:Function")
+        progress(f"  program evaluated: {len(custom)} resources ({functions} functions) to create in the emulator")
     # Auto-names are deterministic per stack; a stack deployed again into the same sandbox is a new stack (the
     # sandbox does not update), so it gets fresh names as `pulumi up` of a new stack would.
     count = sandbox.deploy_counts.get(stack, 0) + 1
@@ -194,6 +200,8 @@ def deploy(
         _collect_failed_futures()
         raise mocks.errors[0].with_traceback(None) from None
     seconds = time.perf_counter() - started
+    if progress is not None:
+        progress(f"  created in {seconds:.1f} s; reading the services back")
     _attach_urns(mocks.deployed, run)
     deployment = Deployment(
         program_dir=program_dir,
