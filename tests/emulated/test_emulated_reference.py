@@ -1,8 +1,8 @@
 """Every stack of the reference program deployed into the sandbox, then inspected and invoked with boto3.
 
-Given dev, staging and prod deployed into one emulator (as three stacks share an AWS account), when each is read back
-with boto3, then every alias, routing, event source mapping, permission, async config and IAM policy is wired as the
-stack's config asks, and every function answers through its alias running the deployed code.
+Given every stack (dev, staging, prod, local) deployed into one emulator (as stacks share an AWS account), when
+each is read back with boto3, then every alias, routing, event source mapping, permission, async config and IAM
+policy is wired as the stack's config asks, and every function answers through its alias running the deployed code.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from emulated_helpers import ROOT, inline_policy, mappings_of, policy_statements
 from automation.sandbox import Deployment, Sandbox, deploy, smoke
 from automation.sandbox.rules import allowed, role_statements
 
-STACKS = ["dev", "staging", "prod"]
+# Every stack file of the reference program (dev, staging, prod, and local where it exists).
+STACKS = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
 
 
 @pytest.fixture(scope="module", params=STACKS)
