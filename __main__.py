@@ -68,8 +68,17 @@ def service_settings(config_key: str) -> tuple[dict[str, Any], dict[str, Any]]:
         else:
             valid = ", ".join(sorted([*SERVICE_KEYS, *EXTRA_KEYS]))
             raise ValueError(f"lambdakit:{config_key}: unknown setting {key!r}; valid settings: {valid}")
-    if "stable_version" in args and args["stable_version"] is not None:
+    # `pulumi config set --path` may store numbers as strings and versions as integers: normalise both.
+    if args.get("stable_version") is not None:
         args["stable_version"] = str(args["stable_version"])
+    if isinstance(args.get("canary_weight"), str):
+        try:
+            args["canary_weight"] = float(args["canary_weight"])
+        except ValueError:
+            raise ValueError(
+                f"lambdakit:{config_key}.canaryWeight must be a number strictly between 0 and 1, "
+                f"got {args['canary_weight']!r}"
+            ) from None
     return args, extras
 
 

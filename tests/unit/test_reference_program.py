@@ -82,6 +82,14 @@ def test_a_canary_is_started_from_stack_config() -> None:
     assert alias.inputs["routingConfig"] == {"additionalVersionWeights": {"1": 0.1}}
 
 
+def test_canary_settings_written_by_config_set_path_as_strings_or_ints_are_accepted() -> None:
+    service = {"stableVersion": 4, "canaryWeight": "0.5"}
+    run = run_program(ROOT, "dev", config_overrides={"orderProcessor": json.dumps(service)})
+    alias = next(r for r in run.by_type("aws:lambda/alias:Alias") if r.name == "order-processor-alias")
+    assert alias.inputs["functionVersion"] == "4"
+    assert alias.inputs["routingConfig"] == {"additionalVersionWeights": {"1": 0.5}}
+
+
 def test_a_misspelt_stack_setting_fails_with_the_key_and_the_valid_ones() -> None:
     with pytest.raises(ValueError, match=r"lambdakit:orderProcessor: unknown setting 'memory'; valid settings: "):
         run_program(ROOT, "dev", config_overrides={"orderProcessor": json.dumps({"memory": 512})})
