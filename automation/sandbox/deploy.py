@@ -27,7 +27,7 @@ from automation.program import DefaultMocks, ProgramRun, run_program
 from . import events, rules
 from .emulator import Sandbox, exported_env, split_function
 from .exceptions import UnknownResourceTypeError
-from .mocks import HANDLERS, Deployed, MotoMocks
+from .mocks import HANDLERS, Deployed, MotoMocks, provider_call
 from .runner import InvokeResult
 
 SERVICE_COMPONENT = "lambdakit:index:LambdaService"
@@ -123,6 +123,9 @@ class PlanMocks(DefaultMocks):
             state["version"] = PLAN_VERSION
             state["qualifiedArn"] = f"{state['arn']}:{PLAN_VERSION}"
         return rid, state
+
+    def call(self, args: Any) -> tuple[dict, list[tuple[str, str]]]:
+        return provider_call(DefaultMocks(), args)
 
 
 def plan_history(plan: ProgramRun) -> dict[str, int]:

@@ -15,7 +15,7 @@ class UnknownResourceTypeError(SandboxError):
         listed = "; ".join(f"{t} ({', '.join(sorted(names))})" for t, names in sorted(types.items()))
         super().__init__(
             f"the sandbox does not know how to deploy resource type(s): {listed}. "
-            "Add a handler for the type in automation/sandbox/mocks.py, or list it in NOT_EMULATED with its checks."
+            "Nothing was deployed. Add a handler for the type to HANDLERS in automation/sandbox/mocks.py."
         )
 
 

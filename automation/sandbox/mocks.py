@@ -121,6 +121,45 @@ def _ints(value: Any) -> Any:
     return value
 
 
+def provider_call(fallback: pulumi_mocks.Mocks, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+    """Provider functions (invokes) under the sandbox's mocks: ``fallback`` answers, except for policy documents.
+
+    The failures list is never ``None``: the SDK's mock monitor iterates it.
+    """
+    if args.token == "aws:iam/getPolicyDocument:getPolicyDocument":
+        # The provider renders real IAM JSON; moto (like IAM) rejects anything else as MalformedPolicyDocument.
+        statements = [_iam_statement(s) for s in args.args.get("statements") or []]
+        return {"json": json.dumps({"Version": "2012-10-17", "Statement": statements})}, []
+    result = fallback.call(args)
+    if isinstance(result, dict):
+        return result, []
+    return result[0], list(result[1] or [])
+
+
+def _iam_statement(statement: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``getPolicyDocument`` statement (camelCase lists) -> an IAM policy statement."""
+    out: dict[str, Any] = {"Effect": statement.get("effect") or "Allow"}
+    if statement.get("sid"):
+        out["Sid"] = statement["sid"]
+    for key, iam_key in (
+        ("actions", "Action"),
+        ("notActions", "NotAction"),
+        ("resources", "Resource"),
+        ("notResources", "NotResource"),
+    ):
+        if statement.get(key):
+            out[iam_key] = list(statement[key])
+    for key, iam_key in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
+        if statement.get(key):
+            out[iam_key] = {p["type"]: list(p["identifiers"]) for p in statement[key]}
+    conditions: dict[str, dict[str, Any]] = {}
+    for c in statement.get("conditions") or []:
+        conditions.setdefault(c["test"], {})[c["variable"]] = list(c["values"])
+    if conditions:
+        out["Condition"] = conditions
+    return out
+
+
 def _role_name(value: str) -> str:
     return value.split("/")[-1] if value.startswith("arn:") else value
 
@@ -196,8 +235,8 @@ class MotoMocks(pulumi_mocks.Mocks):
             )
             return rid, state
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
-        return self._fallback.call(args)
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+        return provider_call(self._fallback, args)
 
     # ----- IAM ---------------------------------------------------------------------------------------------------
     def _role(self, name: str, inp: dict[str, Any]) -> Result:

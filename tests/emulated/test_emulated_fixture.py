@@ -116,6 +116,10 @@ def test_async_invoke_config_is_on_the_alias(sandbox: Sandbox, dev: Deployment) 
 
 def test_role_has_the_managed_and_inline_policies(sandbox: Sandbox, dev: Deployment) -> None:
     role = sandbox.client("lambda").get_function_configuration(FunctionName="fixture-fn-dev")["Role"].split("/")[-1]
+    trust = sandbox.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"] == [
+        {"Effect": "Allow", "Action": ["sts:AssumeRole"], "Principal": {"Service": ["lambda.amazonaws.com"]}}
+    ], f"role {role} trust policy: {trust}"
     attached = sandbox.client("iam").list_attached_role_policies(RoleName=role)["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["AWSLambdaBasicExecutionRole"], f"role {role}: {attached}"
     actions = {
