@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             endpoint=sandbox.endpoint_url,
             serving=args.serve is not None,
             payload_dir=payload_dir,
-            checks=checks,
+            checks=checks if args.each_trigger else None,
         )
         print(text, flush=True)
         if args.json:

@@ -31,6 +31,10 @@ def display_type(type_: str) -> str:
     return type_
 
 
+def _ms(value: float) -> str:
+    return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"
+
+
 def _clip(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 3] + "..."
@@ -199,7 +203,7 @@ def render(
                     v.alias or "-",
                     v.smoke.executed_version,
                     outcome(v.smoke),
-                    f"{v.smoke.duration_ms:.0f} ms",
+                    _ms(v.smoke.duration_ms),
                     v.smoke_kind,
                     _clip(smoke_note(v.smoke), 70),
                 ]
@@ -208,6 +212,11 @@ def render(
         answered = sum(1 for v in smoked if v.smoke and v.smoke.ok)
         out.append("")
         out.append(f"{answered} of {len(smoked)} functions answered through their aliases without an error.")
+        if not serving and checks is None:
+            out.append(
+                "More: --stack prod, --each-trigger (send each trigger's own event), --payload SERVICE=JSON, "
+                "--serve PORT (keep the emulator up for boto3), --json FILE; see --help."
+            )
     if checks:
         out.append("")
         out.append("Each trigger's event, shaped as that trigger delivers it, through the qualifier it targets")
