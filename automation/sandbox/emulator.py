@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import random
+import shutil
 import threading
 import time
 import uuid
@@ -200,6 +201,9 @@ class Sandbox:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self.runner is not None and self._workdir is None:
+            # The unpacked code and layers of this session (a workdir given by the caller is the caller's to keep).
+            shutil.rmtree(self.runner.workdir, ignore_errors=True)
         # moto's state is left in place (resetting takes seconds); the next sandbox resets it when it starts.
         if self._saved_config is not None:
             from moto.core.config import default_user_config
