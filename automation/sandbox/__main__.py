@@ -7,6 +7,7 @@ deploy itself failed (the message names the resource and what AWS would have sai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -93,7 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {program} has no Pulumi.yaml (use --program to point at the program folder)", file=sys.stderr)
         return 2
     print(f"Starting the local AWS emulator and deploying stack {args.stack!r} ...", file=sys.stderr, flush=True)
-    with Sandbox(port=args.serve or 0, seed=args.seed) as sandbox:
+    try:
+        sandbox = Sandbox(port=args.serve or 0, seed=args.seed).start()
+    except SandboxError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with contextlib.closing(sandbox):
         try:
             deployment = deploy(
                 sandbox,

@@ -18,6 +18,7 @@ import logging
 import os
 import random
 import shutil
+import socket
 import threading
 import time
 import uuid
@@ -31,6 +32,7 @@ from botocore.config import Config
 
 from automation.program import MOCK_ACCOUNT, MOCK_REGION
 
+from .exceptions import SandboxError
 from .runner import FunctionCode, HandlerRunner, InvokeResult
 
 #: Fake credentials: moto accepts anything, and real AWS would reject these, so nothing can leak to an account.
@@ -161,6 +163,15 @@ class Sandbox:
     # ----- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> Sandbox:
         global _ACTIVE
+        if self.port:
+            # ThreadedMotoServer waits forever for a server that failed to bind: check the port first.
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                try:
+                    probe.bind(("127.0.0.1", self.port))
+                except OSError as exc:
+                    raise SandboxError(
+                        f"port {self.port} on 127.0.0.1 is not free ({exc.strerror}): pick another"
+                    ) from exc
         with _ACTIVE_LOCK:
             if _ACTIVE is not None:
                 raise RuntimeError("a sandbox is already running in this process; stop it first")
@@ -218,6 +229,10 @@ class Sandbox:
         with _ACTIVE_LOCK:
             if _ACTIVE is self:
                 _ACTIVE = None
+
+    def close(self) -> None:
+        """Same as ``stop`` (for ``contextlib.closing``)."""
+        self.stop()
 
     def __enter__(self) -> Sandbox:
         return self.start()
