@@ -267,9 +267,10 @@ class Sandbox:
 
     # ----- moto internals -------------------------------------------------------------------------------------
     def lambda_backend(self) -> Any:
-        from moto.awslambda.models import lambda_backends
+        # The backend moto's request handlers use: it depends on moto's process-wide `use_docker` setting.
+        from moto.awslambda.utils import get_backend
 
-        return lambda_backends[self.account_id][self.region]
+        return get_backend(self.account_id, self.region)
 
     def function_model(self, name_or_arn: str, qualifier: str | None = None) -> Any:
         """moto's model of the function version ``qualifier`` names ($LATEST, a version or an alias)."""
