@@ -495,6 +495,17 @@ def _rule_event(deployment: Deployment, rule_arn: str, function_arn: str) -> tup
     return "EventBridge scheduled event", events.scheduled_event(rule_arn)
 
 
+def _s3_key(deployment: Deployment, bucket: str, function_arn: str) -> str:
+    """An object key that passes the bucket notification's prefix/suffix filter for this function."""
+    for notification in deployment.by_type("aws:s3/bucketNotification:BucketNotification"):
+        if notification.state.get("bucket") != bucket:
+            continue
+        for config in notification.state.get("lambdaFunctions") or []:
+            if config.get("lambdaFunctionArn") == function_arn:
+                return f"{config.get('filterPrefix') or ''}sandbox-0001{config.get('filterSuffix') or '.json'}"
+    return "incoming/sandbox-0001.json"
+
+
 def _trigger_event(sandbox: Sandbox, deployment: Deployment, trigger: Trigger, target_arn: str) -> tuple[str, Any]:
     source = trigger.source_arn
     if trigger.kind == "sqs":
@@ -508,7 +519,8 @@ def _trigger_event(sandbox: Sandbox, deployment: Deployment, trigger: Trigger, t
     if trigger.kind == "http":
         return "API Gateway request", events.http_event()
     if trigger.kind == "s3":
-        return "S3 notification", events.s3_event(source.split(":::")[-1] or "bucket")
+        bucket = source.split(":::")[-1] or "bucket"
+        return "S3 notification", events.s3_event(bucket, _s3_key(deployment, bucket, target_arn))
     if trigger.kind == "sns":
         return "SNS notification", events.sns_event(source)
     if trigger.kind == "schedule":

@@ -765,8 +765,24 @@ class MotoMocks(pulumi_mocks.Mocks):
         return arn, {"name": tname, "arn": arn, "owner": self.sandbox.account_id}, True, []
 
     def _topic_subscription(self, name: str, inp: dict[str, Any]) -> Result:
+        attributes = _drop_none(
+            {
+                "FilterPolicy": _json_text(inp["filterPolicy"]) if inp.get("filterPolicy") else None,
+                "FilterPolicyScope": inp.get("filterPolicyScope"),
+                "RawMessageDelivery": str(inp["rawMessageDelivery"]).lower() if "rawMessageDelivery" in inp else None,
+                "RedrivePolicy": _json_text(inp["redrivePolicy"]) if inp.get("redrivePolicy") else None,
+            }
+        )
         result = self.client("sns").subscribe(
-            TopicArn=inp["topic"], Protocol=inp["protocol"], Endpoint=inp["endpoint"], ReturnSubscriptionArn=True
+            **_drop_none(
+                {
+                    "TopicArn": inp["topic"],
+                    "Protocol": inp["protocol"],
+                    "Endpoint": inp["endpoint"],
+                    "Attributes": attributes or None,
+                    "ReturnSubscriptionArn": True,
+                }
+            )
         )
         arn = result["SubscriptionArn"]
         return arn, {"arn": arn, "ownerId": self.sandbox.account_id, "pendingConfirmation": False}, True, []
