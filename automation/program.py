@@ -219,8 +219,34 @@ class DefaultMocks(pulumi_mocks.Mocks):
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
         if args.token == "aws:iam/getPolicyDocument:getPolicyDocument":
-            return {"json": json.dumps({"Version": "2012-10-17", "Statement": args.args.get("statements", [])})}, []
+            # The provider renders real IAM JSON from the camelCase statements.
+            statements = [iam_statement(s) for s in args.args.get("statements") or []]
+            return {"json": json.dumps({"Version": "2012-10-17", "Statement": statements})}, []
         return {}, []
+
+
+def iam_statement(statement: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``getPolicyDocument`` statement (camelCase lists) -> an IAM policy statement."""
+    out: dict[str, Any] = {"Effect": statement.get("effect") or "Allow"}
+    if statement.get("sid"):
+        out["Sid"] = statement["sid"]
+    for key, iam_key in (
+        ("actions", "Action"),
+        ("notActions", "NotAction"),
+        ("resources", "Resource"),
+        ("notResources", "NotResource"),
+    ):
+        if statement.get(key):
+            out[iam_key] = list(statement[key])
+    for key, iam_key in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
+        if statement.get(key):
+            out[iam_key] = {p["type"]: list(p["identifiers"]) for p in statement[key]}
+    conditions: dict[str, dict[str, Any]] = {}
+    for c in statement.get("conditions") or []:
+        conditions.setdefault(c["test"], {})[c["variable"]] = list(c["values"])
+    if conditions:
+        out["Condition"] = conditions
+    return out
 
 
 def _config_value(value: Any) -> tuple[str, bool]:

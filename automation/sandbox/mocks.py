@@ -126,38 +126,11 @@ def provider_call(fallback: pulumi_mocks.Mocks, args: pulumi_mocks.MockCallArgs)
 
     The failures list is never ``None``: the SDK's mock monitor iterates it.
     """
-    if args.token == "aws:iam/getPolicyDocument:getPolicyDocument":
-        # The provider renders real IAM JSON; moto (like IAM) rejects anything else as MalformedPolicyDocument.
-        statements = [_iam_statement(s) for s in args.args.get("statements") or []]
-        return {"json": json.dumps({"Version": "2012-10-17", "Statement": statements})}, []
+    # DefaultMocks renders getPolicyDocument as the provider does (real IAM JSON, which moto validates).
     result = fallback.call(args)
     if isinstance(result, dict):
         return result, []
     return result[0], list(result[1] or [])
-
-
-def _iam_statement(statement: Mapping[str, Any]) -> dict[str, Any]:
-    """A ``getPolicyDocument`` statement (camelCase lists) -> an IAM policy statement."""
-    out: dict[str, Any] = {"Effect": statement.get("effect") or "Allow"}
-    if statement.get("sid"):
-        out["Sid"] = statement["sid"]
-    for key, iam_key in (
-        ("actions", "Action"),
-        ("notActions", "NotAction"),
-        ("resources", "Resource"),
-        ("notResources", "NotResource"),
-    ):
-        if statement.get(key):
-            out[iam_key] = list(statement[key])
-    for key, iam_key in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
-        if statement.get(key):
-            out[iam_key] = {p["type"]: list(p["identifiers"]) for p in statement[key]}
-    conditions: dict[str, dict[str, Any]] = {}
-    for c in statement.get("conditions") or []:
-        conditions.setdefault(c["test"], {})[c["variable"]] = list(c["values"])
-    if conditions:
-        out["Condition"] = conditions
-    return out
 
 
 def _role_name(value: str) -> str:

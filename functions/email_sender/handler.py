@@ -11,7 +11,7 @@ import os
 import re
 from typing import Any
 
-from shared_utils import InvalidPayloadError, bind_lambda_context, get_logger
+from shared_utils import InvalidPayloadError, bind_lambda_context, get_logger, parse_json
 
 logger = get_logger("email-sender")
 
@@ -52,14 +52,46 @@ def build_email(event: Any, sender: str) -> dict[str, Any]:
     return message
 
 
+# EventBridge detail-types and what they send (the rule in the reference program matches OrderShipped).
+DETAIL_TEMPLATES = {
+    "OrderPlaced": "order_confirmation",
+    "OrderShipped": "order_shipped",
+    "OrderCancelled": "order_cancelled",
+}
+
+
+def email_requests(event: Any) -> list[Any]:
+    """The email requests in an event: a direct async invocation, an SNS delivery, or an EventBridge event."""
+    if isinstance(event, dict):
+        records = event.get("Records")
+        if (
+            isinstance(records, list)
+            and records
+            and all(isinstance(r, dict) and r.get("EventSource") == "aws:sns" for r in records)
+        ):
+            return [parse_json((r.get("Sns") or {}).get("Message"), what="SNS message") for r in records]
+        if "detail-type" in event and isinstance(event.get("detail"), dict):
+            detail = dict(event["detail"])
+            template = DETAIL_TEMPLATES.get(str(event["detail-type"]))
+            if template is not None:
+                detail["template"] = template
+            return [detail]
+    return [event]
+
+
 def handler(event: Any, context: Any) -> dict[str, Any]:
     bind_lambda_context(context)
     sender = os.environ.get("SENDER_ADDRESS", "no-reply@example.com")
     try:
-        message = build_email(event, sender)
+        messages = [build_email(request, sender) for request in email_requests(event)]
     except InvalidPayloadError as exc:
         logger.error("invalid email event", extra={"error": str(exc)})
         raise
-    # The delivery call (SES SendEmail) goes here; the reference program records what it would send.
-    logger.info("email prepared", extra={"template": message["template"], "subject": message["subject"]})
-    return {"status": "prepared", "subject": message["subject"], "recipients": len(message["to"])}
+    for message in messages:
+        # The delivery call (SES SendEmail) goes here; the reference program records what it would send.
+        logger.info("email prepared", extra={"template": message["template"], "subject": message["subject"]})
+    return {
+        "status": "prepared",
+        "subject": messages[0]["subject"] if len(messages) == 1 else f"{len(messages)} emails",
+        "recipients": sum(len(m["to"]) for m in messages),
+    }

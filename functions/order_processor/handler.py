@@ -28,13 +28,32 @@ def store_order(order: Order, db_host: str) -> dict[str, Any]:
     }
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
+def import_files(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Order files dropped into the uploads bucket (S3 ObjectCreated notifications).
+
+    The import (GetObject, then one stored order per line) goes here; the reference program records what arrived.
+    S3 invokes asynchronously, so an exception here is retried and then lands in the function's DLQ.
+    """
+    files = []
+    for record in records:
+        s3 = record.get("s3") or {}
+        bucket, key = (s3.get("bucket") or {}).get("name"), (s3.get("object") or {}).get("key")
+        if not bucket or not key:
+            raise InvalidPayloadError(f"S3 record without bucket and key: {sorted(record)}")
+        files.append(f"s3://{bucket}/{key}")
+        logger.info("order file received", extra={"bucket": bucket, "key": key, "event": record.get("eventName")})
+    return {"files": files}
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     bind_lambda_context(context)
     db_host = os.environ.get("DB_HOST", "")
     records = event.get("Records")
     if not isinstance(records, list):
         # Not an SQS batch: a wiring mistake, not a bad message. Failing loudly keeps it out of the happy path.
-        raise InvalidPayloadError(f"expected an SQS event with Records, got keys {sorted(event)}")
+        raise InvalidPayloadError(f"expected an SQS or S3 event with Records, got keys {sorted(event)}")
+    if records and all(isinstance(r, dict) and r.get("eventSource") == "aws:s3" for r in records):
+        return import_files(records)
     failures: list[dict[str, str]] = []
     stored = 0
     for record in records:

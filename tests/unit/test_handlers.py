@@ -111,8 +111,35 @@ def test_order_processor_log_level_comes_from_the_environment(load, monkeypatch,
 
 def test_order_processor_rejects_an_event_that_is_not_an_sqs_batch(load) -> None:
     module = load("order_processor")
-    with pytest.raises(ValueError, match="expected an SQS event with Records"):
+    with pytest.raises(ValueError, match="expected an SQS or S3 event with Records"):
         module.handler({"detail-type": "Scheduled Event"}, context("op"))
+
+
+def test_order_processor_takes_order_files_from_s3_notifications(load) -> None:
+    module = load("order_processor")
+    event = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": "uploads"}, "object": {"key": "orders/a.json"}},
+            }
+        ]
+    }
+    assert module.handler(event, context("op")) == {"files": ["s3://uploads/orders/a.json"]}
+    with pytest.raises(ValueError, match="S3 record without bucket and key"):
+        module.handler({"Records": [{"eventSource": "aws:s3", "s3": {}}]}, context("op"))
+
+
+def test_email_sender_unwraps_sns_and_eventbridge_envelopes(load) -> None:
+    module = load("email_sender")
+    order = {"to": "a@example.com", "template": "order_confirmation", "order_id": "o-1"}
+    sns = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(order)}}]}
+    assert module.handler(sns, context("es"))["subject"] == "Your order o-1 is confirmed"
+    shipped = {"source": "lambdakit.orders", "detail-type": "OrderShipped", "detail": order}
+    assert module.handler(shipped, context("es"))["subject"] == "Your order o-1 has shipped"
+    with pytest.raises(ValueError, match="to must be an email address"):
+        module.handler({"detail-type": "OrderShipped", "detail": {"order_id": "o-2"}}, context("es"))
 
 
 # --------------------------------------------------------------------------------------------- email-sender
