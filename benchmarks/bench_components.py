@@ -164,15 +164,22 @@ def main() -> int:
         # Interleave the two modes so that load from other processes on a shared machine hits both alike.
         for _ in range(args.repeat):
             for mode in ("direct", "component"):
-                out = subprocess.run([sys.executable, __file__, "--one", mode, str(n)], capture_output=True,
-                                     text=True, check=True, cwd=ROOT)
+                out = subprocess.run(
+                    [sys.executable, __file__, "--one", mode, str(n)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    cwd=ROOT,
+                )
                 runs[mode].append(json.loads(out.stdout.strip().splitlines()[-1]))
         for mode in ("direct", "component"):
             best = dict(min(runs[mode], key=lambda r: r["seconds"]))
             best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs[mode])
             results[(mode, n)] = best
-            print(f"{n:>5} {mode:>10} {best['seconds']:>9.2f} {1000 * best['seconds'] / n:>11.1f} "
-                  f"{best['peak_rss_mb']:>12.0f} {int(best['resources']):>10}")
+            print(
+                f"{n:>5} {mode:>10} {best['seconds']:>9.2f} {1000 * best['seconds'] / n:>11.1f} "
+                f"{best['peak_rss_mb']:>12.0f} {int(best['resources']):>10}"
+            )
     for n in args.sizes:
         ratio = results[("component", n)]["seconds"] / results[("direct", n)]["seconds"]
         print(f"N={n}: component/direct time ratio {ratio:.2f}x")
