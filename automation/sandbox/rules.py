@@ -13,41 +13,21 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from components import limits
+
 from .exceptions import RuleViolationError
 
-# Source: AWS Lambda quotas and the Lambda API reference (CreateFunction, CreateEventSourceMapping, CreateAlias,
-# PutProvisionedConcurrencyConfig).
-MEMORY_MB = (128, 10_240)
-TIMEOUT_S = (1, 900)
-EPHEMERAL_MB = (512, 10_240)
-MAX_LAYERS = 5
-ENV_BYTES = 4096
-RESERVED_ENV = frozenset(
-    {
-        "_HANDLER",
-        "_X_AMZN_TRACE_ID",
-        "AWS_DEFAULT_REGION",
-        "AWS_REGION",
-        "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_INITIALIZATION_TYPE",
-        "AWS_LAMBDA_LOG_GROUP_NAME",
-        "AWS_LAMBDA_LOG_STREAM_NAME",
-        "AWS_ACCESS_KEY",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API",
-        "LAMBDA_TASK_ROOT",
-        "LAMBDA_RUNTIME_DIR",
-    }
-)
-SQS_BATCH_WITHOUT_WINDOW = 10
-SQS_BATCH_MAX = 10_000
-FIFO_BATCH_MAX = 10
-STREAM_BATCH_MAX = 10_000
+# The Lambda limits live in one place, components/limits.py (sourced from the Lambda quotas page and botocore's model).
+MEMORY_MB = (int(limits.MEMORY_MB.low), int(limits.MEMORY_MB.high))
+TIMEOUT_S = (int(limits.TIMEOUT_S.low), int(limits.TIMEOUT_S.high))
+EPHEMERAL_MB = (int(limits.EPHEMERAL_STORAGE_MB.low), int(limits.EPHEMERAL_STORAGE_MB.high))
+MAX_LAYERS = limits.MAX_LAYERS
+ENV_BYTES = limits.ENVIRONMENT_MAX_BYTES
+RESERVED_ENV = limits.RESERVED_ENVIRONMENT_NAMES
+SQS_BATCH_WITHOUT_WINDOW = int(limits.SQS_BATCH.high)
+SQS_BATCH_MAX = int(limits.SQS_BATCH_WITH_WINDOW.high)
+FIFO_BATCH_MAX = int(limits.SQS_FIFO_BATCH.high)
+STREAM_BATCH_MAX = int(limits.STREAM_BATCH.high)
 PC_DIMENSION = "lambda:function:ProvisionedConcurrency"
 
 
