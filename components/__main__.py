@@ -7,12 +7,16 @@ schema (inputs, outputs and their docs) is inferred from the components' type an
 import sys
 from pathlib import Path
 
-# The plugin runs with this folder as its working directory; import the package from its parent.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Pulumi runs the plugin as a script from this folder, which puts the folder itself first on sys.path: its modules
+# would then shadow libraries of the same name (components/packaging.py vs the `packaging` library that pulumi imports).
+# Drop it and import the package from its parent instead.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
 
-from pulumi.provider.experimental import component_provider_host
+from pulumi.provider.experimental import component_provider_host  # noqa: E402
 
-from components import LambdaDashboard, LambdaLayer, LambdaService
+from components import LambdaDashboard, LambdaLayer, LambdaService  # noqa: E402
 
 PLUGIN_COMPONENTS = [LambdaService, LambdaLayer, LambdaDashboard]
 
