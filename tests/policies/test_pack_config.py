@@ -78,10 +78,9 @@ def test_config_with_an_unknown_setting_is_rejected() -> None:
 # --- runtime lifecycle data -------------------------------------------------------------------------------
 
 
-def test_lifecycle_data_matches_its_source_when_cfn_lint_is_installed() -> None:
+def test_lifecycle_data_matches_its_source_in_cfn_lint() -> None:
     spec = importlib.util.find_spec("cfnlint")
-    if spec is None or spec.origin is None:
-        pytest.skip("cfn-lint is not installed; the lifecycle data cannot be compared with its source")
+    assert spec is not None and spec.origin is not None, "cfn-lint (pinned in requirements.txt) is not installed"
     source = Path(spec.origin).parent / "data" / "AdditionalSpecs" / "LmbdRuntimeLifecycle.json"
     theirs = json.loads(source.read_text())
     ours = runtimes.lifecycle()
