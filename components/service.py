@@ -355,6 +355,7 @@ class LambdaService(pulumi.ComponentResource):
                 depends_on=[alias],
             ),
             self,
+            validated=True,  # _validate ran validate_triggers before anything was registered
         )
         alarms = create_alarms(
             name,

@@ -1125,13 +1125,20 @@ TRIGGER_FIELDS = ("s3_triggers", "schedules", "event_rules", "api_gateway_trigge
 
 
 def create_triggers(
-    service: str, args: Mapping[str, Any], target: TriggerTarget, parent: pulumi.Resource
+    service: str,
+    args: Mapping[str, Any],
+    target: TriggerTarget,
+    parent: pulumi.Resource,
+    *,
+    validated: bool = False,
 ) -> TriggerOutputs:
     """Register the service's push triggers as children of ``parent``, all bound to ``target``'s alias.
 
-    Validates first (the same checks as :func:`validate_triggers`), so nothing is half-created.
+    Validates first (the same checks as :func:`validate_triggers`), so nothing is half-created; a caller that already
+    ran :func:`validate_triggers` before registering anything passes ``validated=True``.
     """
-    validate_triggers(service, args)
+    if not validated:
+        validate_triggers(service, args)
     if not any(args.get(key) is not None for key in TRIGGER_FIELDS):
         return TriggerOutputs()
     builder = _Builder(service, target, parent)
