@@ -116,6 +116,7 @@ def validate_alias(
     canary_weight: Any,
     provisioned: Any,
     reserved: Any,
+    reservable: int,
 ) -> AliasPlan:
     check_name(
         service,
@@ -146,13 +147,10 @@ def validate_alias(
     if pc.get("count") is None:
         raise fail(service, "provisioned_concurrency.count", "is required (at least 1)")
     count = pc["count"]
-    upper = (
-        reserved if isinstance(reserved, int) and not isinstance(reserved, bool) else limits.RESERVED_CONCURRENCY.high
-    )
-    why = "the reserved concurrency" if upper == reserved else "the account's reservable concurrency"
+    # Provisioned concurrency comes out of the reserved concurrency when there is one, else out of what the account
+    # may reserve (its limit less the 100 that must stay unreserved).
+    upper = reserved if isinstance(reserved, int) and not isinstance(reserved, bool) else reservable
     check_int_range(service, "provisioned_concurrency.count", count, limits.Range(1, max(upper, 1)))
-    if isinstance(count, int) and isinstance(reserved, int) and count > reserved:
-        raise fail(service, "provisioned_concurrency.count", f"must be at most {why} ({reserved}), got {count}")
     autoscaling = None
     if pc.get("autoscaling") is not None:
         a = as_mapping(service, "provisioned_concurrency.autoscaling", pc["autoscaling"])

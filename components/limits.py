@@ -123,7 +123,6 @@ LOG_RETENTION_DAYS = (
 # Concurrency: the account must keep 100 unreserved (default regional limit 1,000).
 ACCOUNT_CONCURRENCY_DEFAULT = 1000
 UNRESERVED_MINIMUM = 100
-RESERVED_CONCURRENCY = Range(0, ACCOUNT_CONCURRENCY_DEFAULT - UNRESERVED_MINIMUM)
 
 # Alias routing: strictly between 0 and 1 (AWS rejects 0 and 1 as an additional version weight).
 WEIGHT_EXCLUSIVE = (0.0, 1.0)

@@ -590,6 +590,7 @@ def _validate(name: str, args: Any) -> dict[str, Any]:
         a.get("canary_weight"),
         a.get("provisioned_concurrency"),
         reserved,
+        reservable=account_limit - limits.UNRESERVED_MINIMUM,
     )
 
     sources = [

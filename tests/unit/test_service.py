@@ -360,6 +360,10 @@ INVALID = [
         r"provisioned_concurrency.count must be 1-5, got 6",
     ),
     ({"reserved_concurrency": 950}, r"reserved_concurrency must be 0-900, got 950"),
+    (
+        {"account_concurrency_limit": 3000, "provisioned_concurrency": {"count": 2901}},
+        r"provisioned_concurrency.count must be 1-2900, got 2901",
+    ),
     ({"function_name": "x" * 65}, r"function_name must be at most 64 characters, got 65"),
     ({"function_name": "bad name!"}, r"function_name must contain only letters, digits"),
     ({"alias_name": "123"}, r"alias_name must contain only"),
