@@ -7,6 +7,10 @@
 - `user-analytics` reads the users table's DynamoDB stream (batch 100, bisect on error, 3 retries, on-failure
   destination);
 - `api-handler` sits behind a Function URL (AWS_IAM auth) with a scheduled warm-up.
+
+A canary needs nothing here: `lambdakit release` (or `pulumi config set --path 'release["order-processor"]...'`)
+sets each service's stable version and canary weight in the stack config object `lambdakit:release`, which every
+`LambdaService` reads for itself. Each service names the smoke event its handler accepts without side effects.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_aws as aws
 
-from components import LambdaDashboard, LambdaLayer, LambdaService, LambdaServiceArgs
+from lambdakit import LambdaDashboard, LambdaLayer, LambdaService, LambdaServiceArgs
 
 config = pulumi.Config()
 env = config.get("environment") or pulumi.get_stack()
@@ -33,12 +37,12 @@ SERVICE_KEYS = {
     "timeout": "timeout",
     "reservedConcurrency": "reserved_concurrency",
     "logLevel": "application_log_level",
-    "stableVersion": "stable_version",
-    "canaryWeight": "canary_weight",
     "provisionedConcurrency": "provisioned_concurrency",
     "ephemeralStorage": "ephemeral_storage",
 }
 EXTRA_KEYS = {"warmupSchedule"}
+#: Settings that moved: the release driver now writes them under `release` (see lambdakit.traffic).
+MOVED_KEYS = {"stableVersion", "canaryWeight"}
 
 
 def _snake(key: str) -> str:
@@ -65,20 +69,14 @@ def service_settings(config_key: str) -> tuple[dict[str, Any], dict[str, Any]]:
             extras[key] = value
         elif key in SERVICE_KEYS:
             args[SERVICE_KEYS[key]] = _snake_keys(value)
+        elif key in MOVED_KEYS:
+            raise ValueError(
+                f"lambdakit:{config_key}.{key} has moved: traffic settings live in the stack config object "
+                f"`release`, keyed by service name (pulumi config set --path 'release[\"<service>\"].{key}' ...)"
+            )
         else:
             valid = ", ".join(sorted([*SERVICE_KEYS, *EXTRA_KEYS]))
             raise ValueError(f"lambdakit:{config_key}: unknown setting {key!r}; valid settings: {valid}")
-    # `pulumi config set --path` may store numbers as strings and versions as integers: normalise both.
-    if args.get("stable_version") is not None:
-        args["stable_version"] = str(args["stable_version"])
-    if isinstance(args.get("canary_weight"), str):
-        try:
-            args["canary_weight"] = float(args["canary_weight"])
-        except ValueError:
-            raise ValueError(
-                f"lambdakit:{config_key}.canaryWeight must be a number strictly between 0 and 1, "
-                f"got {args['canary_weight']!r}"
-            ) from None
     return args, extras
 
 
@@ -165,6 +163,7 @@ order_processor = lambda_service(
         "s3_triggers": [{"bucket": uploads.bucket, "filter_prefix": "orders/", "filter_suffix": ".json"}],
         # S3 invokes asynchronously: events that fail every retry land in a DLQ instead of being dropped.
         "dead_letter_queue": {},
+        "smoke_event": {"Records": []},  # an empty batch: nothing is processed
     },
 )
 
@@ -201,6 +200,8 @@ email_sender = lambda_service(
                 "description": "Shipping notifications from the order service",
             }
         ],
+        # A test address: the handler renders the message and records it (the reference program sends no mail).
+        "smoke_event": {"to": "smoke-test@example.com", "template": "order_confirmation", "order_id": "smoke-test"},
     },
 )
 
@@ -241,6 +242,7 @@ user_analytics = lambda_service(
                 "on_failure_destination_arn": analytics_failures.arn,
             }
         ],
+        "smoke_event": {"Records": []},
     },
 )
 
@@ -266,6 +268,13 @@ api_handler = lambda_service(
                 "description": "Keeps api-handler warm",
             }
         ],
+        # The health route answers without touching the database.
+        "smoke_event": {
+            "version": "2.0",
+            "rawPath": "/health",
+            "headers": {},
+            "requestContext": {"http": {"method": "GET", "path": "/health"}},
+        },
     },
 )
 

@@ -25,7 +25,7 @@ HANDLER = "def handler(event, context):\n    return {'ok': True}\n"
 def _component_program(n: int) -> None:
     import pulumi_aws as aws
 
-    from components import LambdaService
+    from lambdakit import LambdaService
 
     for i in range(n):
         dlq = aws.sqs.Queue(f"q{i}-dlq", message_retention_seconds=1_209_600)
@@ -132,7 +132,7 @@ def _direct_program(n: int) -> None:
 def measure(mode: str, n: int) -> dict[str, float]:
     """Run one evaluation in this process and return its figures."""
     sys.path.insert(0, str(ROOT))
-    from automation.program import run_program
+    from lambdakit.program import run_program
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

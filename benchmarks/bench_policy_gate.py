@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from automation.gate import analyze, run_gate  # noqa: E402
-from automation.program import run_program  # noqa: E402
-from policies.pack import load_config  # noqa: E402
+from lambdakit.gate import analyze, run_gate  # noqa: E402
+from lambdakit.policies.pack import load_config  # noqa: E402
+from lambdakit.program import run_program  # noqa: E402
 
 PROGRAM = """
 import json

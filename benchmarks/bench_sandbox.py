@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from automation.sandbox import Sandbox, deploy, smoke  # noqa: E402
+from lambdakit.sandbox import Sandbox, deploy, smoke  # noqa: E402
 
 
 def one(program: Path, stack: str) -> dict[str, float]:

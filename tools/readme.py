@@ -23,10 +23,9 @@ def component_schema() -> dict[str, Any]:
     """The plugin's inferred Pulumi package schema."""
     from pulumi.provider.experimental.component import ComponentProvider
 
-    sys.path.insert(0, str(ROOT))
-    from components.__main__ import PLUGIN_COMPONENTS
+    from lambdakit.plugin import PACKAGE_NAME, PLUGIN_COMPONENTS, __version__
 
-    provider = ComponentProvider(PLUGIN_COMPONENTS, "lambdakit", "lambdakit", "0.1.0")
+    provider = ComponentProvider(PLUGIN_COMPONENTS, PACKAGE_NAME, PACKAGE_NAME, __version__)
     assert provider.schema is not None
     return json.loads(provider.schema)
 
@@ -79,7 +78,7 @@ def components_markdown() -> str:
 
 
 def policies_markdown() -> str:
-    from policies.docs import rule_table_markdown
+    from lambdakit.policies.docs import rule_table_markdown
 
     return rule_table_markdown().rstrip() + "\n"
 

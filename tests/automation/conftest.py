@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -193,11 +195,23 @@ def traffic(aws: boto3.session.Session) -> Traffic:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def config_path(key: str) -> list[str]:
+    """``ns:key["a-b"].c[0]`` -> ``["ns:key", "a-b", "c", "0"]``, as ``pulumi config set --path`` reads a key."""
+    parts: list[str] = []
+    for match in re.finditer(r'\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]|([^.\[]+)', key):
+        quoted, index, plain = match.groups()
+        parts.append(json.loads(f'"{quoted}"') if quoted is not None else index if index is not None else plain)
+    return parts
+
+
 class FakeStack:
-    """Simulates the reference program's stack for the driver: ``up`` publishes a version when a service's code
-    changed and sets its alias from ``lambdakit:<configKey>`` {stableVersion, canaryWeight} exactly as the component
-    does, in moto. Preview returns the violations it was given; ``up`` can be told to fail. Like AWS, an ``up``
-    that changes provisioned concurrency on an alias that carries (or gets) weights fails."""
+    """Simulates a lambdakit program's stack for the driver: ``up`` publishes a version when a service's code
+    changed and sets its alias from the stack config ``lambdakit:release["<service>"]`` {stableVersion,
+    canaryWeight} exactly as ``LambdaService`` does, in moto; its provisioned concurrency comes from the program's
+    own per-service config object (``lambdakit:<configKey>.provisionedConcurrency``). ``services()`` answers as the
+    state would, from each component's outputs. Preview returns the violations it was given; ``up`` can be told to
+    fail. Like AWS, an ``up`` that changes provisioned concurrency on an alias that carries (or gets) weights
+    fails."""
 
     def __init__(
         self,
@@ -220,33 +234,39 @@ class FakeStack:
         self._deployed_code: dict[str, str] = {}
         self._pc: dict[str, Any] = {}
         self._outputs: dict[str, Any] = {}
+        self._services: dict[str, Any] = {}
 
     # -- config -----------------------------------------------------------------------------------------------
     def set_config(self, key: str, value: str, *, path: bool = False) -> None:
         self.log.append(f"set {key}={value}")
-        head, *rest = key.split(".") if path else [key]
+        *parents, leaf = config_path(key) if path else [key]
         target = self.config
-        for part in [head, *rest[:-1]]:
+        for part in parents:
             target = target.setdefault(part, {})
-        target[rest[-1] if rest else head] = value
+        target[leaf] = value
 
     def remove_config(self, key: str, *, path: bool = False) -> None:
-        head, *rest = key.split(".") if path else [key]
+        *parents, leaf = config_path(key) if path else [key]
         target: Any = self.config
-        for part in [head, *rest[:-1]]:
+        for part in parents:
             target = target.get(part) if isinstance(target, dict) else None
             if target is None:
                 return
-        if isinstance(target, dict) and (rest[-1] if rest else head) in target:
+        if isinstance(target, dict) and leaf in target:
             self.log.append(f"remove {key}")
-            del target[rest[-1] if rest else head]
+            del target[leaf]
 
     def service_config(self, service: str) -> dict[str, Any]:
+        """The program's own config object of a service (``lambdakit:orderProcessor``)."""
         return dict(self.config.get(f"lambdakit:{self.config_keys[service]}", {}))
+
+    def release_config(self, service: str) -> dict[str, Any]:
+        """What the driver set for a service in ``lambdakit:release``."""
+        return dict(self.config.get("lambdakit:release", {}).get(service, {}))
 
     # -- operations ---------------------------------------------------------------------------------------------
     def preview(self, *, policy_packs: Any, policy_pack_configs: Any) -> Any:
-        from automation.driver import PreviewOutcome
+        from lambdakit.driver import PreviewOutcome
 
         self.log.append("preview")
         self.previews.append((list(policy_packs), list(policy_pack_configs)))
@@ -278,9 +298,9 @@ class FakeStack:
             self._deployed_code[service] = revision
             versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=function)["Versions"]]
             newest = max((v for v in versions if v.isdigit()), key=int)
-            cfg = self.service_config(service)
-            stable = str(cfg["stableVersion"]) if cfg.get("stableVersion") else None
-            weight = float(cfg["canaryWeight"]) if cfg.get("canaryWeight") else None
+            release = self.release_config(service)
+            stable = str(release["stableVersion"]) if release.get("stableVersion") else None
+            weight = float(release["canaryWeight"]) if release.get("canaryWeight") else None
             primary = stable or newest
             routing = {newest: weight} if stable and weight and newest != stable else {}
             try:
@@ -288,7 +308,7 @@ class FakeStack:
                 had_weights = bool((before.get("RoutingConfig") or {}).get("AdditionalVersionWeights"))
             except lam.exceptions.ResourceNotFoundException:
                 before, had_weights = None, False
-            pc = cfg.get("provisionedConcurrency")
+            pc = self.service_config(service).get("provisionedConcurrency")
             if pc != self._pc.get(service) and (routing or had_weights):
                 raise RuntimeError(
                     f"{function}: InvalidParameterValueException: Alias with weights can not be used with "
@@ -309,8 +329,8 @@ class FakeStack:
                     FunctionVersion=primary,
                     RoutingConfig={"AdditionalVersionWeights": routing},
                 )
+            # What LambdaService registers as its outputs (and the state keeps).
             services[service] = {
-                "config_key": self.config_keys[service],
                 "function_name": function,
                 "function_arn": f"arn:aws:lambda:{REGION}:123456789012:function:{function}",
                 "alias_name": "live",
@@ -319,12 +339,32 @@ class FakeStack:
                 "log_group_name": f"/aws/lambda/{function}",
                 "dlq_arn": None,
                 "alarm_arns": [],
+                "smoke_event": json.dumps({"Records": []}),
             }
-        self._outputs = {"services": services, "table_name": f"orders-{self.name}"}
+        self._services = services
+        self._outputs = {"table_name": f"orders-{self.name}"}
         return copy.deepcopy(self._outputs)
 
-    def outputs(self) -> dict[str, Any]:
-        return dict(self._outputs)
+    def state(self) -> dict[str, Any]:
+        """The stack as ``pulumi stack export`` would show it (only the LambdaService components)."""
+        return {
+            "version": 3,
+            "deployment": {
+                "resources": [
+                    {
+                        "urn": f"urn:pulumi:{self.name}::lambdakit::lambdakit:index:LambdaService::{service}",
+                        "type": "lambdakit:index:LambdaService",
+                        "outputs": outputs,
+                    }
+                    for service, outputs in self._services.items()
+                ]
+            },
+        }
+
+    def services(self) -> dict[str, Any]:
+        from lambdakit.ops import services_from_state
+
+        return services_from_state(self.state())
 
 
 def _camel(service: str) -> str:

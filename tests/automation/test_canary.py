@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from automation.canary import (
+from lambdakit.canary import (
     AliasShifter,
     AliasTarget,
     CanaryPlan,

@@ -13,8 +13,7 @@ import pytest
 import requests
 import yaml
 
-from automation import __main__ as cli
-from automation import local
+from lambdakit import cli, local
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,7 +106,7 @@ def test_unknown_service_exits_2_listing_the_services(
     url, outputs = deployed
     code, _, err = run(["invoke", "--outputs", str(outputs), "--service", "billing", "--endpoint-url", url], capsys)
     assert code == 2
-    assert "service 'billing' is not in the stack's services export; valid services: order-processor" in err
+    assert "service 'billing' is not in the stack; valid services: order-processor" in err
 
 
 def test_missing_alias_exits_2_naming_it(deployed: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -197,13 +196,30 @@ def test_local_env_uses_a_file_backend(tmp_path: Path) -> None:
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5001"
     # Another port: a rewritten copy of Pulumi.local.yaml is passed as --config-file; the repository's is unchanged
     before = (ROOT / "Pulumi.local.yaml").read_text()
-    copy = local.config_for_endpoint("http://127.0.0.1:5001", tmp_path)
+    copy = local.config_for_endpoint("http://127.0.0.1:5001", tmp_path, ROOT)
     assert copy is not None and copy.parent == tmp_path
     rewritten = yaml.safe_load(copy.read_text())["config"]
     assert set(rewritten["aws:endpoints"][0].values()) == {"http://127.0.0.1:5001"}
     assert rewritten["aws:skipRequestingAccountId"] is True, "the rest of the config is kept"
     assert (ROOT / "Pulumi.local.yaml").read_text() == before
-    assert local.config_for_endpoint("http://127.0.0.1:5000", tmp_path) is None
+    assert local.config_for_endpoint("http://127.0.0.1:5000", tmp_path, ROOT) is None
+
+
+def test_local_config_for_a_program_without_pulumi_local_yaml(tmp_path: Path) -> None:
+    # Given a program with only a dev stack
+    program = tmp_path / "billing"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text("name: billing\nruntime: python\n")
+    (program / "Pulumi.dev.yaml").write_text("config:\n  billing:memorySize: 512\n")
+    # When the local stack's config is made for the default endpoint
+    made = local.config_for_endpoint("http://127.0.0.1:5000", tmp_path / "state", program)
+    # Then it is the dev config with the provider pointed at moto, in the state folder, the program untouched
+    assert made is not None and made.parent == tmp_path / "state"
+    config = yaml.safe_load(made.read_text())["config"]
+    assert config["billing:memorySize"] == 512
+    assert set(config["aws:endpoints"][0].values()) == {"http://127.0.0.1:5000"}
+    assert config["aws:skipCredentialsValidation"] is True and config["aws:accessKey"] == "testing"
+    assert sorted(p.name for p in program.iterdir()) == ["Pulumi.dev.yaml", "Pulumi.yaml"]
 
 
 def test_local_up_without_the_cli_says_so(
@@ -285,7 +301,7 @@ def test_release_command_runs_the_driver_over_the_stacks(
     aws: Any, fake_backend: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given the Automation API backend replaced by the fake stack on moto
-    monkeypatch.setattr("automation.driver.AutomationBackend", lambda program_dir: fake_backend)
+    monkeypatch.setattr("lambdakit.driver.AutomationBackend", lambda program_dir: fake_backend)
     # When releasing dev and staging
     code = cli.main(["release", "--stacks", "dev,staging", "--no-canary", "dev", "--keep", "2"])
     out = capsys.readouterr().out

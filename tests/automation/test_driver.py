@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
-from automation.canary import CanaryPlan
-from automation.driver import (
+from lambdakit.canary import CanaryPlan
+from lambdakit.driver import (
     AutomationStack,
     Boto3ServiceOps,
     Driver,
@@ -20,7 +20,7 @@ from automation.driver import (
     PolicyViolation,
     require_pulumi_cli,
 )
-from automation.ops import Clients, InvokeResult, ServiceRef
+from lambdakit.ops import Clients, InvokeResult, ServiceRef
 
 ENVS = ("dev", "staging", "prod")
 PLAN = CanaryPlan(steps=(0.1, 0.5, 1.0), bake_seconds=120, poll_seconds=60, missing_data_deadline_seconds=300)
@@ -63,6 +63,7 @@ def driver_for(aws: boto3.session.Session, fake_backend: Any, clock: Any, traffi
         driver = Driver(
             fake_backend,
             ops or (lambda env: shared),
+            project="lambdakit",
             policy_packs=["policies"],
             policy_config_dir=policy_dir,
             clock=clock.now,
@@ -124,9 +125,11 @@ def test_release_with_new_code_canaries_and_promotes_in_every_environment(
         assert result.canary["order-processor"].result == "promoted", result.canary
         assert "email-sender" not in result.canary, "unchanged services have no canary"
         assert alias_of(aws, f"order-processor-{name}") == ("2", {}), f"alias order-processor-{name}:live"
-        weights = [up.get("lambdakit:orderProcessor", {}).get("canaryWeight") for up in stack.ups[1:]]
+        weights = [
+            up.get("lambdakit:release", {}).get("order-processor", {}).get("canaryWeight") for up in stack.ups[1:]
+        ]
         assert weights == [None, "0.1", "0.5", None], f"{name}: canaryWeight per up {weights}"
-        assert stack.service_config("order-processor") == {"stableVersion": "2"}, stack.config
+        assert stack.release_config("order-processor") == {"stableVersion": "2"}, stack.config
     # And the stable version kept its primary role until each promotion
     prod = [(p, r) for _, f, p, r in traffic.observed if f == "order-processor-prod"]
     assert ("1", {"2": 0.1}) in prod and ("1", {"2": 0.5}) in prod, prod
@@ -183,8 +186,8 @@ def test_error_spike_rolls_prod_back_through_config_and_up(
     assert prod.canary["order-processor"].reason.startswith("step 1/2 at 10%: error rate 3"), prod.canary
     assert alias_of(aws, "order-processor-prod") == ("1", {}), "alias order-processor-prod:live after rollback"
     stack = fake_backend.stacks["prod"]
-    assert stack.service_config("order-processor") == {"stableVersion": "1"}, "canaryWeight removed, stable pinned"
-    weights = [up.get("lambdakit:orderProcessor", {}).get("canaryWeight") for up in stack.ups[1:]]
+    assert stack.release_config("order-processor") == {"stableVersion": "1"}, "canaryWeight removed, stable pinned"
+    weights = [up.get("lambdakit:release", {}).get("order-processor", {}).get("canaryWeight") for up in stack.ups[1:]]
     assert weights == [None, "0.1", None], weights
     assert not prod.pruned, "no pruning after a rollback"
     assert "[order-processor] ROLLBACK to stable version 1 at 100%" in "\n".join(lines)
@@ -228,15 +231,17 @@ def test_config_may_change_provisioned_concurrency_after_an_interrupted_canary(
     first_release(driver_for)
     fake_backend.code["order-processor"] = "r2"
     prod = fake_backend.stack("prod")
-    prod.set_config("lambdakit:orderProcessor.canaryWeight", "0.1", path=True)
+    prod.set_config('lambdakit:release["order-processor"].canaryWeight', "0.1", path=True)
     env = Environment("prod", canary=PLAN, config={"lambdakit:orderProcessor.provisionedConcurrency.count": "5"})
     driver, lines = driver_for()
     # When the driver runs (the fake stack fails like AWS if one up changes PC with weights present)
     report = driver.run([env])
     # Then the weight was dropped before the up that changed PC, and the canary ran on unchanged PC
     assert report.ok, "\n".join(lines)
-    publish = prod.ups[1]["lambdakit:orderProcessor"]
-    assert "canaryWeight" not in publish and publish["provisionedConcurrency"] == {"count": "5"}, publish
+    publish = prod.ups[1]
+    release = publish.get("lambdakit:release", {}).get("order-processor", {})
+    assert "canaryWeight" not in release, publish
+    assert publish["lambdakit:orderProcessor"]["provisionedConcurrency"] == {"count": "5"}, publish
 
 
 def test_up_failure_stops_the_run(driver_for: Any, fake_backend: Any) -> None:
@@ -277,10 +282,10 @@ def test_summary_table_has_a_row_per_environment(
 
 def test_driver_refuses_environment_config_it_owns(driver_for: Any) -> None:
     driver, _ = driver_for()
-    env = Environment("dev", config={"lambdakit:orderProcessor.canaryWeight": "0.5"})
+    env = Environment("dev", config={'lambdakit:release["order-processor"].canaryWeight': "0.5"})
     report = driver.run([env])
     assert report.results[0].status == "failed"
-    assert "lambdakit:orderProcessor.canaryWeight is set by the driver" in report.results[0].detail
+    assert 'lambdakit:release["order-processor"].canaryWeight is set by the driver' in report.results[0].detail
 
 
 # --- the Automation API adapter ----------------------------------------------------------------------------------
@@ -331,6 +336,31 @@ class FakeAutoStack:
 
         return Result()
 
+    def export_stack(self) -> Any:
+        class Deployment:
+            deployment = {
+                "resources": [
+                    {
+                        "urn": "urn:pulumi:prod::billing::pulumi:pulumi:Stack::billing-prod",
+                        "type": "pulumi:pulumi:Stack",
+                    },
+                    {
+                        "urn": "urn:pulumi:prod::billing::lambdakit:index:LambdaService::invoices",
+                        "type": "lambdakit:index:LambdaService",
+                        # Components served by the plugin record camelCase outputs.
+                        "outputs": {
+                            "functionName": "invoices-prod",
+                            "aliasName": "live",
+                            "version": "4",
+                            "alarmArns": ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:invoices-prod-live-errors"],
+                            "smokeEvent": '{"ping": true}',
+                        },
+                    },
+                ]
+            }
+
+        return Deployment()
+
 
 def test_automation_preview_returns_mandatory_violations_from_events() -> None:
     stack = AutomationStack(FakeAutoStack(["mandatory", "advisory"], exit_code=255), echo=lambda _: None)
@@ -351,6 +381,15 @@ def test_automation_preview_and_up_unwrap_results() -> None:
     stack = AutomationStack(FakeAutoStack(["advisory"], exit_code=0), echo=lambda _: None)
     assert stack.preview(policy_packs=[], policy_pack_configs=[]).changes == {"create": 2, "same": 5}
     assert stack.up() == {"services": {"a": {}}, "table_name": "orders"}
+
+
+def test_automation_stack_reads_services_from_the_component_outputs_in_its_state() -> None:
+    stack = AutomationStack(FakeAutoStack([], exit_code=0), echo=lambda _: None)
+    services = stack.services()
+    assert list(services) == ["invoices"]
+    ref = services["invoices"]
+    assert (ref.function_name, ref.alias_name, ref.version) == ("invoices-prod", "live", "4")
+    assert ref.alarm_names == ["invoices-prod-live-errors"] and ref.smoke_event == {"ping": True}
 
 
 def test_missing_pulumi_cli_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

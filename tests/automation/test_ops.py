@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from automation import ops
+from lambdakit import ops
 
 OUTPUTS = {
     "services": {

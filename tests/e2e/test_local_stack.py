@@ -10,9 +10,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-from automation import local
-from automation.driver import SMOKE_EVENTS
-from automation.ops import Clients, invoke, load_services, make_session
+from lambdakit import local
+from lambdakit.ops import Clients, invoke, make_session
+
+#: The reference program's services (each declares its own smoke_event).
+REFERENCE_SERVICES = {"order-processor", "email-sender", "user-analytics", "api-handler"}
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIP_REASON = "Pulumi CLI not found on PATH: e2e tests need it; see README"
@@ -36,8 +38,9 @@ def test_local_stack_up_verify_invoke_destroy(moto_endpoint: str, tmp_path: Path
     try:
         # up
         outputs = stack.up(outputs_file=tmp_path / "outputs.json")
-        services = load_services(outputs)
-        assert set(services) == set(SMOKE_EVENTS), f"services export of the local stack: {sorted(services)}"
+        # Found from the state, as `lambdakit release` finds them: each LambdaService's registered outputs.
+        services = stack.services()
+        assert set(services) == REFERENCE_SERVICES, f"services in the local stack's state: {sorted(services)}"
 
         # verify with boto3
         for name, ref in services.items():
@@ -58,7 +61,7 @@ def test_local_stack_up_verify_invoke_destroy(moto_endpoint: str, tmp_path: Path
 
         # invoke through each alias
         for name, ref in services.items():
-            result = invoke(lam, ref.function_name, ref.alias_name, SMOKE_EVENTS[name])
+            result = invoke(lam, ref.function_name, ref.alias_name, ref.smoke_event)
             assert result.ok, f"{name}: {result.describe()}"
             dry = invoke(lam, ref.function_name, ref.alias_name, invocation_type="DryRun")
             assert dry.status_code == 204, f"{name}: DryRun answered {dry.status_code}"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from automation.sandbox import Sandbox
+from lambdakit.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from automation.sandbox import Deployment, Sandbox
+from lambdakit.sandbox import Deployment, Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_PROGRAM = Path(__file__).resolve().parent / "fixtures" / "program"
@@ -41,6 +41,11 @@ def stack_config(stack: str) -> dict[str, Any]:
 
 def service_config(stack: str, config_key: str) -> dict[str, Any]:
     return dict(stack_config(stack).get(f"lambdakit:{config_key}") or {})
+
+
+def release_config(stack: str, service: str) -> dict[str, Any]:
+    """A service's traffic settings in the stack file's `release` object (what `lambdakit release` writes)."""
+    return dict((stack_config(stack).get("lambdakit:release") or {}).get(service) or {})
 
 
 def services(deployment: Deployment) -> dict[str, dict[str, Any]]:

@@ -1,6 +1,7 @@
 """A canary in prod, deployed into its own sandbox (prod's physical names are fixed, so it cannot share one).
 
-Given prod's config with order-processor's stableVersion "3" and canaryWeight 0.1 (what the release driver sets),
+Given prod's config with order-processor's stableVersion "3" and canaryWeight 0.1 in `release` (what the release
+driver sets),
 when the sandbox deploys it, then versions 1-3 stand in for earlier deploys, this deploy publishes version 4, the alias
 keeps serving 3 and routes 10% to 4, and the provisioned concurrency on the alias is taken as predating the canary.
 """
@@ -9,14 +10,13 @@ from __future__ import annotations
 
 import json
 
-from emulated_helpers import ROOT, service_config, services
+from emulated_helpers import ROOT, services
 
-from automation.sandbox import Sandbox, deploy, smoke
+from lambdakit.sandbox import Sandbox, deploy, smoke
 
 
 def test_prod_canary_keeps_the_stable_version_and_routes_the_canary_weight(sandbox: Sandbox) -> None:
-    settings = {**service_config("prod", "orderProcessor"), "stableVersion": "3", "canaryWeight": 0.1}
-    overrides = {"orderProcessor": json.dumps(settings)}
+    overrides = {"release": json.dumps({"order-processor": {"stableVersion": "3", "canaryWeight": 0.1}})}
     deployment = deploy(sandbox, ROOT, "prod", config_overrides=overrides)
     svc = services(deployment)["order-processor"]
     alias = sandbox.client("lambda").get_alias(FunctionName=svc["function_name"], Name=svc["alias_name"])

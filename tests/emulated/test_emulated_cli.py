@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from emulated_helpers import FIXTURE_PROGRAM
 
-from automation.sandbox.__main__ import main
+from lambdakit.sandbox.__main__ import main
 
 
 def test_deploys_reports_and_invokes_then_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from emulated_helpers import FIXTURE_PROGRAM, inline_policy, mappings_of, policy_statements
 
-from automation.sandbox import (
+from lambdakit.sandbox import (
     DeployError,
     Deployment,
     Sandbox,
@@ -303,7 +303,7 @@ def test_mapping_whose_role_cannot_read_the_queue_is_refused(sandbox: Sandbox) -
 def test_ops_invoke_runs_the_handler_through_the_alias_and_decodes_the_log_tail(
     sandbox: Sandbox, dev: Deployment
 ) -> None:
-    from automation import ops
+    from lambdakit import ops
 
     result = ops.invoke(sandbox.client("lambda"), "fixture-fn-dev", "live", {"from": "ops"})
     assert result.ok and result.executed_version == "1", f"ops.invoke fixture-fn-dev:live: {result.describe()}"
@@ -314,7 +314,7 @@ def test_ops_invoke_runs_the_handler_through_the_alias_and_decodes_the_log_tail(
 
 
 def test_ops_prune_keeps_every_version_the_canary_alias_uses(sandbox: Sandbox, canary: Deployment) -> None:
-    from automation import ops
+    from lambdakit import ops
 
     report = ops.prune_versions(sandbox.client("lambda"), "fixture-fn-canary", keep=0, dry_run=True)
     assert {"1", "2"} <= set(report.kept), f"alias version 1 and canary version 2 are in use:\n{report.describe()}"

@@ -10,10 +10,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from emulated_helpers import ROOT, inline_policy, mappings_of, policy_statements, service_config, services
+from emulated_helpers import (
+    ROOT,
+    inline_policy,
+    mappings_of,
+    policy_statements,
+    release_config,
+    service_config,
+    services,
+)
 
-from automation.sandbox import Deployment, Sandbox, deploy, smoke
-from automation.sandbox.rules import allowed, role_statements
+from lambdakit.sandbox import Deployment, Sandbox, deploy, smoke
+from lambdakit.sandbox.rules import allowed, role_statements
 
 # Every stack file of the reference program (dev, staging, prod, and local where it exists).
 STACKS = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
@@ -28,7 +36,7 @@ def test_every_alias_serves_the_version_its_config_asks_for(sandbox: Sandbox, de
     lam = sandbox.client("lambda")
     for name, svc in services(deployed).items():
         alias = lam.get_alias(FunctionName=svc["function_name"], Name=svc["alias_name"])
-        cfg = service_config(deployed.stack, svc["config_key"])
+        cfg = release_config(deployed.stack, name)
         routing = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
         stable = str(cfg["stableVersion"]) if cfg.get("stableVersion") is not None else None
         where = f"{deployed.stack} {name} alias {alias['AliasArn']}"

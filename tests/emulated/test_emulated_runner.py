@@ -11,7 +11,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from automation.sandbox import FunctionCode, HandlerRunner, InvokeResult
+from lambdakit.sandbox import FunctionCode, HandlerRunner, InvokeResult
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:runner-test:live"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from policies._common import (
+from lambdakit.policies._common import (
     EVENT_SOURCE_MAPPING,
     FUNCTION,
     FUNCTION_URL,

@@ -16,9 +16,9 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from automation import gate
-from policies._common import Rule, capture_notes
-from policies.pack import RULES_BY_NAME
+from lambdakit import gate
+from lambdakit.policies._common import Rule, capture_notes
+from lambdakit.policies.pack import RULES_BY_NAME
 
 UNKNOWN = UNKNOWN_STRING_VALUE  # how the engine sends a value unknown during preview
 
@@ -106,7 +106,7 @@ class Analyzer:
 
     def __init__(self) -> None:
         self.engine = gate.EngineServer()
-        self.pack = gate.PolicyPackProcess(gate.DEFAULT_PACK, self.engine.address, project="proj", stack="test")
+        self.pack = gate.PolicyPackProcess(gate.default_pack(), self.engine.address, project="proj", stack="test")
         self.info = self.pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
         self.policies = gate.policy_metadata(self.info)
 

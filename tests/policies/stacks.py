@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from policies._common import (
+from lambdakit.policies._common import (
     ALIAS,
     EVENT_INVOKE_CONFIG,
     EVENT_SOURCE_MAPPING,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from policies.docs import END_MARKER, START_MARKER, readme_block, rule_table_markdown
-from policies.pack import RULES
+from lambdakit.policies.docs import END_MARKER, START_MARKER, readme_block, rule_table_markdown
+from lambdakit.policies.pack import RULES
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -7,8 +7,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies import _common as c
-from policies.pack import RULES
+from lambdakit.policies import _common as c
+from lambdakit.policies.pack import RULES
 from tests.policies.helpers import UNKNOWN, Res, check_resource, check_stack
 
 TYPES = [

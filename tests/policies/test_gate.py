@@ -11,7 +11,7 @@ import pulumi
 import pytest
 from pulumi.output import Unknown
 
-from automation import gate
+from lambdakit import gate
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -157,7 +157,14 @@ def test_command_line_exits_two_when_the_gate_cannot_run(
     programs: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert gate.main(["--stack", "qa", "--program", str(programs["safe"])]) == 2
-    assert "no policy config for stack 'qa'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "stack 'qa'" in err and "Pulumi.qa.yaml does not exist (stacks here: prod)" in err, err
+    assert err.count("\n") == 1, f"one line, no traceback: {err}"
+    # A stack file but no policy config for it anywhere (program or pack).
+    (programs["safe"] / "Pulumi.qa.yaml").write_text("config: {}\n")
+    assert gate.main(["--stack", "qa", "--program", str(programs["safe"])]) == 2
+    err = capsys.readouterr().err
+    assert "no policy config for stack 'qa'" in err and err.count("\n") == 1, err
 
 
 def test_engine_encoding_of_unknowns_secrets_and_archives() -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pulumi_policy import EnforcementLevel
 
-from policies import runtimes
-from policies.pack import ENVIRONMENTS, RULES, RULES_BY_NAME, load_config, resolve
+from lambdakit.policies import runtimes
+from lambdakit.policies.pack import ENVIRONMENTS, RULES, RULES_BY_NAME, load_config, resolve
 
 ORDER = {EnforcementLevel.DISABLED: 0, EnforcementLevel.ADVISORY: 1, EnforcementLevel.MANDATORY: 2}
 

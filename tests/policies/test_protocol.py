@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from policies._common import FUNCTION
-from policies.pack import ENVIRONMENTS, RULES, load_config, resolve
+from lambdakit.policies._common import FUNCTION
+from lambdakit.policies.pack import ENVIRONMENTS, RULES, load_config, resolve
 from tests.policies.cases import CASES, GOOD_FUNCTION, with_
 from tests.policies.helpers import UNKNOWN, Analyzer, Res, urn_of
 from tests.policies.stacks import service
@@ -145,7 +145,7 @@ def test_malformed_properties_through_the_protocol(analyzer: Analyzer, props: di
 
 
 def test_unknown_policy_in_config_is_rejected(analyzer: Analyzer) -> None:
-    from automation.gate import GateError
+    from lambdakit.gate import GateError
 
     with pytest.raises(GateError, match="lambda-nope"):
         analyzer.configure({"lambda-nope": "mandatory"})
@@ -217,7 +217,7 @@ def test_each_stack_rule_fails_its_broken_stack_through_the_protocol(analyzer: A
 
 
 def test_unknown_setting_in_config_is_rejected(analyzer: Analyzer) -> None:
-    from automation.gate import GateError
+    from lambdakit.gate import GateError
 
     with pytest.raises(GateError, match="maxSecs"):
         analyzer.configure({"lambda-timeout": {"enforcementLevel": "mandatory", "maxSecs": 60}})

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from policies._common import EVENT_SOURCE_MAPPING, FUNCTION, FUNCTION_URL, LOG_GROUP, PERMISSION
-from policies.pack import RULES
+from lambdakit.policies._common import EVENT_SOURCE_MAPPING, FUNCTION, FUNCTION_URL, LOG_GROUP, PERMISSION
+from lambdakit.policies.pack import RULES
 from tests.policies.cases import (
     CASES,
     GOOD_FUNCTION,
@@ -346,7 +346,7 @@ def test_provider_default_tags_count_as_tags(default_tags: object) -> None:
     from pulumi_policy import PolicyProviderResource, ResourceValidationArgs
     from pulumi_policy.proxy import unknown_checking_proxy
 
-    from policies.pack import RULES_BY_NAME
+    from lambdakit.policies.pack import RULES_BY_NAME
     from tests.policies.helpers import _opts
 
     provider = PolicyProviderResource(
@@ -367,7 +367,7 @@ def test_provider_default_tags_count_as_tags(default_tags: object) -> None:
 
 
 def test_a_rule_that_breaks_reports_instead_of_passing_silently(monkeypatch: pytest.MonkeyPatch) -> None:
-    from policies.pack import RULES_BY_NAME
+    from lambdakit.policies.pack import RULES_BY_NAME
 
     def broken(ctx: object) -> None:
         raise KeyError("boom")

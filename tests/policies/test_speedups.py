@@ -9,10 +9,10 @@ import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy import policy as analyzer_module
 
-from automation import gate
-from policies import _speedups
-from policies._common import FUNCTION
-from policies.pack import load_config, policies
+from lambdakit import gate
+from lambdakit.policies import _speedups
+from lambdakit.policies._common import FUNCTION
+from lambdakit.policies.pack import load_config, policies
 from tests.policies.cases import GOOD_FUNCTION, with_
 from tests.policies.helpers import UNKNOWN, Res
 from tests.policies.stacks import service

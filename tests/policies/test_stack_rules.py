@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from policies.pack import RULES
+from lambdakit.policies.pack import RULES
 from tests.policies.helpers import UNKNOWN, Res, check_stack
 from tests.policies.stacks import attachment, permission, service, subnet
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from automation.program import ProgramRun, Registration, run_program
+from lambdakit.program import ProgramRun, Registration, run_program
 
 HANDLER = """import json
 

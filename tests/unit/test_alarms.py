@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.alarms import (
+from lambdakit.alarms import (
     ALARM_KINDS,
     ERROR_RATE_EXPRESSION,
     AlarmContext,

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.dashboard import (
+from lambdakit.dashboard import (
     MAX_WIDGETS,
     DashboardServiceArgs,
     LambdaDashboard,

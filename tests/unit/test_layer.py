@@ -13,8 +13,8 @@ import pulumi
 import pytest
 from pulumi.runtime import mocks as pulumi_mocks
 
-from automation.program import DefaultMocks, ProgramRun, Registration, run_program
-from components import LambdaLayer
+from lambdakit import LambdaLayer
+from lambdakit.program import DefaultMocks, ProgramRun, Registration, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER_TYPE = "aws:lambda/layerVersion:LayerVersion"

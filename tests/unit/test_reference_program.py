@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.program import ProgramRun, run_program
+from lambdakit.program import ProgramRun, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 PC = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
@@ -75,19 +75,35 @@ def test_orders_queue_visibility_is_six_times_the_consumer_timeout(stacks: dict[
 
 
 def test_a_canary_is_started_from_stack_config() -> None:
-    service = {"memorySize": 1024, "timeout": 30, "reservedConcurrency": 100, "stableVersion": "4", "canaryWeight": 0.1}
-    run = run_program(ROOT, "dev", config_overrides={"orderProcessor": json.dumps(service)})
+    # What `lambdakit release` writes: the release object, keyed by service name, read by LambdaService itself.
+    release = {"order-processor": {"stableVersion": "4", "canaryWeight": 0.1}}
+    run = run_program(ROOT, "dev", config_overrides={"release": json.dumps(release)})
     alias = next(r for r in run.by_type("aws:lambda/alias:Alias") if r.name == "order-processor-alias")
     assert alias.inputs["functionVersion"] == "4"
     assert alias.inputs["routingConfig"] == {"additionalVersionWeights": {"1": 0.1}}
 
 
 def test_canary_settings_written_by_config_set_path_as_strings_or_ints_are_accepted() -> None:
-    service = {"stableVersion": 4, "canaryWeight": "0.5"}
-    run = run_program(ROOT, "dev", config_overrides={"orderProcessor": json.dumps(service)})
+    release = {"order-processor": {"stableVersion": 4, "canaryWeight": "0.5"}}
+    run = run_program(ROOT, "dev", config_overrides={"release": json.dumps(release)})
     alias = next(r for r in run.by_type("aws:lambda/alias:Alias") if r.name == "order-processor-alias")
     assert alias.inputs["functionVersion"] == "4"
     assert alias.inputs["routingConfig"] == {"additionalVersionWeights": {"1": 0.5}}
+
+
+def test_canary_settings_in_the_old_place_say_where_they_moved() -> None:
+    with pytest.raises(ValueError, match=r"lambdakit:orderProcessor.stableVersion has moved: .* `release`"):
+        run_program(ROOT, "dev", config_overrides={"orderProcessor": json.dumps({"stableVersion": "4"})})
+
+
+def test_every_service_names_a_smoke_event_its_handler_accepts() -> None:
+    run = run_program(ROOT, "dev")
+    components = {r.name: r.outputs for r in run.by_type("lambdakit:index:LambdaService")}
+    assert set(components) == {"order-processor", "email-sender", "user-analytics", "api-handler"}
+    for name, outputs in components.items():
+        event = json.loads(outputs["smoke_event"])
+        assert event, f"{name}: smoke_event output {outputs['smoke_event']!r}"
+    assert json.loads(components["api-handler"]["smoke_event"])["rawPath"] == "/health"
 
 
 def test_a_misspelt_stack_setting_fails_with_the_key_and_the_valid_ones() -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from automation.sandbox.exceptions import RuleViolationError
-from automation.sandbox.rules import (
+from lambdakit.sandbox.exceptions import RuleViolationError
+from lambdakit.sandbox.rules import (
     allowed,
     check_alias,
     check_event_source_mapping,

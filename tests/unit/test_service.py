@@ -10,8 +10,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from automation.program import DefaultMocks, run_program
-from components import LambdaService
+from lambdakit import LambdaService
+from lambdakit.program import DefaultMocks, run_program
 
 FN = "aws:lambda/function:Function"
 ALIAS = "aws:lambda/alias:Alias"

@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from automation.program import ProgramRun, run_program
-from components import LambdaService
+from lambdakit import LambdaService
+from lambdakit.program import ProgramRun, run_program
 
 junk = st.one_of(
     st.none(), st.booleans(), st.text(max_size=8), st.floats(allow_nan=True), st.lists(st.integers(), max_size=2)

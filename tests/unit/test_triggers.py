@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.triggers import (
+from lambdakit.triggers import (
     ApiGatewayTriggerArgs,
     EventRuleArgs,
     FunctionUrlArgs,

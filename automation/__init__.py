@@ -1,1 +1,0 @@
-"""lambdakit tooling: run programs under mocks, the sandbox, operations and the stack driver."""

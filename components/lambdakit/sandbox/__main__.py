@@ -1,0 +1,162 @@
+"""``lambdakit sandbox --stack dev``: deploy a stack into a local AWS emulator and smoke-invoke it.
+
+Exit status: 0 when every function answered through its alias without an error, 1 when one did not, 2 when the
+deploy itself failed (the message names the resource and what AWS would have said).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from lambdakit.cliutil import caller_path, command, debugging, fail, program_dir, stack_file
+from lambdakit.cliutil import parser as cli_parser
+from lambdakit.program import StackConfigError, describe_failure
+
+from .deploy import TriggerCheck, deploy, smoke, trigger_checks
+from .emulator import Sandbox
+from .exceptions import SandboxError
+from .report import render, to_json
+
+
+def _payload(spec: str) -> tuple[str, Any]:
+    service, sep, value = spec.partition("=")
+    if not sep or not service:
+        raise argparse.ArgumentTypeError(f"--payload must be SERVICE=JSON or SERVICE=@FILE, got {spec!r}")
+    try:
+        text = caller_path(value[1:]).read_text() if value.startswith("@") else value
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"--payload {service}: {value[1:]}: {exc.strerror or exc}") from exc
+    try:
+        return service, json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--payload {service}: not valid JSON ({exc})") from exc
+
+
+def _config(spec: str) -> tuple[str, str]:
+    key, sep, value = spec.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"--config must be KEY=VALUE, got {spec!r}")
+    return key, value
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = cli_parser(
+        "sandbox",
+        "Deploy a stack of a lambdakit Pulumi program into a local AWS emulator (moto) and invoke each function "
+        "through its alias. Needs no AWS account and no Pulumi CLI. Exit 0 every function answered, 1 one did not, "
+        "2 the deploy failed.",
+    )
+    parser.add_argument("--stack", default="dev", help="stack to deploy (reads Pulumi.<stack>.yaml). Default: dev")
+    parser.add_argument("--program", default=None, help="program folder (with Pulumi.yaml). Default: .")
+    parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
+    parser.add_argument(
+        "--payload",
+        metavar="SERVICE=JSON",
+        type=_payload,
+        action="append",
+        default=[],
+        help="smoke payload for a service (or function name); JSON inline or @file.json. Repeatable",
+    )
+    parser.add_argument(
+        "--config", metavar="KEY=VALUE", type=_config, action="append", default=[], help="override a config value"
+    )
+    parser.add_argument("--no-invoke", action="store_true", help="deploy and describe only; do not invoke")
+    parser.add_argument(
+        "--each-trigger",
+        action="store_true",
+        help="also invoke each function once per trigger, with the event that trigger delivers",
+    )
+    parser.add_argument(
+        "--serve",
+        metavar="PORT",
+        type=int,
+        help="run the emulator on this port and keep it running after the report, for inspection with boto3",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for picking versions on weighted aliases")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="treat the deploy as a first `pulumi up` of the stack: nothing predates it (stricter ordering checks)",
+    )
+    return parser.parse_args(argv)
+
+
+@command("sandbox")
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    program = program_dir(args.program)
+    stack_file(program, args.stack)
+    json_path = caller_path(args.json) if args.json else None
+    print(f"Starting the local AWS emulator and deploying stack {args.stack!r} ...", file=sys.stderr, flush=True)
+    try:
+        sandbox = Sandbox(port=args.serve or 0, seed=args.seed).start()
+    except SandboxError as exc:
+        return fail("lambdakit sandbox", str(exc))
+    with contextlib.closing(sandbox):
+        try:
+            deployment = deploy(
+                sandbox,
+                program,
+                args.stack,
+                config_overrides=dict(args.config),
+                fresh=args.fresh,
+                progress=lambda line: print(line, file=sys.stderr, flush=True),
+            )
+        except (SandboxError, StackConfigError) as exc:
+            return fail("lambdakit sandbox", f"the {args.stack} stack did not deploy: {exc}")
+        except Exception as exc:
+            if debugging():
+                raise
+            return fail("lambdakit sandbox", f"the {args.stack} stack did not deploy: {describe_failure(exc, program)}")
+        checks: list[TriggerCheck] = []
+        if not args.no_invoke:
+            print("Invoking each function through its alias ...", file=sys.stderr, flush=True)
+            smoke(sandbox, deployment, dict(args.payload))
+            if args.each_trigger:
+                checks = trigger_checks(sandbox, deployment)
+        payload_dir = None
+        if args.serve is not None:
+            payload_dir = str(Path(tempfile.mkdtemp(prefix="lambdakit-sandbox-events-")))
+            for view in deployment.services:
+                Path(payload_dir, f"{view.name}.json").write_text(json.dumps(view.smoke_payload, indent=2))
+        text = render(
+            deployment,
+            endpoint=sandbox.endpoint_url,
+            serving=args.serve is not None,
+            payload_dir=payload_dir,
+            checks=checks if args.each_trigger else None,
+        )
+        print(text, flush=True)
+        if json_path is not None:
+            report = to_json(deployment, endpoint=sandbox.endpoint_url, checks=checks)
+            json_path.write_text(json.dumps(report, indent=2))
+            print(f"\nJSON report written to {args.json}")
+        failed = [v.name for v in deployment.services if v.smoke is not None and not v.smoke.ok]
+        failed += [c.service for c in checks if not c.result.ok]
+        if args.serve is not None:
+            # Stop cleanly on Ctrl-C and on SIGTERM, even when started in the background (where the shell makes
+            # the process ignore SIGINT).
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, _interrupt)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                print("\nStopping the emulator.", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
