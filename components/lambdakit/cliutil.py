@@ -118,6 +118,8 @@ def command(name: str) -> Callable[[F], F]:
             except KeyboardInterrupt:
                 print(f"lambdakit {name}: interrupted", file=sys.stderr)
                 return EXIT_INTERRUPTED
+            except SystemExit as exc:  # argparse's usage errors and --help
+                return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
 
         return run  # type: ignore[return-value]
 

@@ -881,8 +881,15 @@ def main(argv: Iterable[str] | None = None) -> int:
         print(f"lambdakit gate: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     print(format_report(result))
-    if sarif_path is not None:
-        sarif_path.write_text(json.dumps(sarif(result), indent=2))
-    if junit_path is not None:
-        junit_path.write_text(junit_xml(result))
+    for path, text in (
+        (sarif_path, lambda: json.dumps(sarif(result), indent=2)),
+        (junit_path, lambda: junit_xml(result)),
+    ):
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text())
+            except OSError as exc:
+                print(f"lambdakit gate: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+                return 2
     return 1 if result.mandatory else 0

@@ -20,7 +20,7 @@ from lambdakit.cliutil import caller_path, command, debugging, fail, program_dir
 from lambdakit.cliutil import parser as cli_parser
 from lambdakit.program import StackConfigError, describe_failure
 
-from .deploy import TriggerCheck, deploy, smoke, trigger_checks
+from .deploy import TriggerCheck, deploy, plan_deploy, smoke, trigger_checks
 from .emulator import Sandbox
 from .exceptions import SandboxError
 from .report import render, to_json
@@ -99,6 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     program = program_dir(args.program)
     stack_file(program, args.stack)
     json_path = caller_path(args.json) if args.json else None
+    # The program runs once under plain mocks first: input errors end here, before an emulator starts.
+    try:
+        plan = plan_deploy(program, args.stack, config_overrides=dict(args.config))
+    except (SandboxError, StackConfigError) as exc:
+        return fail("lambdakit sandbox", f"the {args.stack} stack cannot deploy: {exc}")
+    except Exception as exc:
+        if debugging():
+            raise
+        return fail("lambdakit sandbox", f"the {args.stack} stack cannot deploy: {describe_failure(exc, program)}")
     print(f"Starting the local AWS emulator and deploying stack {args.stack!r} ...", file=sys.stderr, flush=True)
     try:
         sandbox = Sandbox(port=args.serve or 0, seed=args.seed).start()
@@ -113,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                 config_overrides=dict(args.config),
                 fresh=args.fresh,
                 progress=lambda line: print(line, file=sys.stderr, flush=True),
+                plan=plan,
             )
         except (SandboxError, StackConfigError) as exc:
             return fail("lambdakit sandbox", f"the {args.stack} stack did not deploy: {exc}")
@@ -141,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         print(text, flush=True)
         if json_path is not None:
             report = to_json(deployment, endpoint=sandbox.endpoint_url, checks=checks)
+            json_path.parent.mkdir(parents=True, exist_ok=True)
             json_path.write_text(json.dumps(report, indent=2))
             print(f"\nJSON report written to {args.json}")
         failed = [v.name for v in deployment.services if v.smoke is not None and not v.smoke.ok]

@@ -162,6 +162,18 @@ def unknown_types(plan: ProgramRun) -> dict[str, list[str]]:
     return dict(unknown)
 
 
+def plan_deploy(
+    program_dir: str | Path, stack: str, *, config_overrides: Mapping[str, str] | None = None
+) -> ProgramRun:
+    """Evaluate the program with the default mocks (cheap, nothing created): input errors surface here, before an
+    emulator starts, and resource types the sandbox cannot create are refused."""
+    plan = run_program(str(Path(program_dir).resolve()), stack, PlanMocks(), config_overrides=config_overrides)
+    unknown = unknown_types(plan)
+    if unknown:
+        raise UnknownResourceTypeError(unknown)
+    return plan
+
+
 def deploy(
     sandbox: Sandbox,
     program_dir: str | Path = ".",
@@ -171,18 +183,18 @@ def deploy(
     history: Mapping[str, int] | None = None,
     fresh: bool = False,
     progress: Callable[[str], None] | None = None,
+    plan: ProgramRun | None = None,
 ) -> Deployment:
     """Deploy ``stack`` of the program in ``program_dir`` into ``sandbox`` and read its services back.
 
     ``history`` overrides how many earlier versions each function gets (default: what the aliases refer to);
     ``fresh`` makes every resource count as created by this deploy (see ``MotoMocks``). ``progress`` receives a
-    line per phase (the command prints them while the first deploy warms the emulator up).
+    line per phase (the command prints them while the first deploy warms the emulator up). ``plan`` is the result
+    of :func:`plan_deploy` when the caller ran it already.
     """
     program_dir = str(Path(program_dir).resolve())
-    plan = run_program(program_dir, stack, PlanMocks(), config_overrides=config_overrides)
-    unknown = unknown_types(plan)
-    if unknown:
-        raise UnknownResourceTypeError(unknown)
+    if plan is None:
+        plan = plan_deploy(program_dir, stack, config_overrides=config_overrides)
     resolved_history = dict(history) if history is not None else plan_history(plan)
     if progress is not None:
         custom = [r for r in plan.registrations if r.custom]

@@ -233,19 +233,18 @@ def render(
     if serving:
         out.append("")
         out.append(f"The emulator keeps running at {endpoint} until Ctrl-C. From another shell:")
+        if deployment.services:
+            first = deployment.services[0]
+            target = f"{first.name} --stack {deployment.stack} --endpoint-url {endpoint}"
+            out.append(
+                f"  lambdakit invoke {target}" + (f" --payload @{payload_dir}/{first.name}.json" if payload_dir else "")
+            )
+            if payload_dir:
+                out.append(f"  (each service's smoke event is in {payload_dir}/<service>.json: edit one and invoke it)")
+        out.append("Or with any AWS SDK or CLI:")
         out.append(f"  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
         out.append("  export AWS_DEFAULT_REGION=us-east-1")
         out.append("  python -c \"import boto3; print(boto3.client('lambda').list_functions()['Functions'])\"")
-        if deployment.services and payload_dir:
-            first = deployment.services[0]
-            qualifier = f", Qualifier='{first.alias}'" if first.alias else ""
-            payload = f"{payload_dir}/{first.name}.json"
-            out.append(f"Each service's smoke event is in {payload_dir}/<service>.json; edit one and invoke it:")
-            out.append(
-                "  python -c \"import boto3, pathlib; print(boto3.client('lambda').invoke("
-                f"FunctionName='{first.function_name}'{qualifier}, "
-                f"Payload=pathlib.Path('{payload}').read_bytes())['Payload'].read())\""
-            )
     return "\n".join(out)
 
 
