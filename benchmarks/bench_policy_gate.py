@@ -11,7 +11,7 @@ Recorded 2026-11-26 on the project machine (2 CPUs, shared with other test suite
 the runs), 200 services = 2,400 resources, 5 runs, medians (min-max):
   program under mocks                      9.96 s  (9.24-14.65)
   policy part alone, incl. pack start-up   2.65 s  (2.27-3.92);  3.05 CPU-seconds over the gate and both packs
-  whole run (python -m automation.gate)   13.18 s  (12.61-17.40)
+  whole run (lambdakit gate)   13.18 s  (12.61-17.40)
     of which after the program             1.43 s  (1.31-1.89);  the packs start while the program runs
 Before the pack's per-request conversion (policies/_speedups.py) the policy part took 4.2-6.4 s on the same stack.
 """
@@ -135,7 +135,7 @@ def main() -> int:
         "program": "program under mocks",
         "policy": "policy part alone (pack start-up, Configure, Analyze x N, AnalyzeStack)",
         "policy_cpu": "policy part, CPU seconds (gate + pack processes)",
-        "whole": "whole run (python -m automation.gate)",
+        "whole": "whole run (lambdakit gate)",
         "whole_policy": "  of which after the program (packs already started)",
     }
     for key, label in labels.items():

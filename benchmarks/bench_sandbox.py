@@ -2,11 +2,11 @@
 
 Prints seconds for:
 - cold: the first deploy in a fresh process (includes moto's one-off service imports and backend set-up, which is
-  what `python -m automation.sandbox` pays once);
+  what `lambdakit sandbox` pays once);
 - warm: further deploys into fresh sandboxes in the same process (median of --repeat);
 - each phase of a warm deploy: the planning pass (program under default mocks), the deploy pass (program under
   MotoMocks, every resource created in moto), reading the services back, and the smoke invocations;
-- the whole command, `python -m automation.sandbox --stack <stack>`, as a subprocess (wall clock).
+- the whole command, `lambdakit sandbox --stack <stack>`, as a subprocess (wall clock).
 
     python benchmarks/bench_sandbox.py [--stack prod] [--repeat 3] [--program .]
 """
@@ -67,7 +67,7 @@ def main() -> None:
 
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "automation.sandbox", "--stack", args.stack, "--program", str(program)],
+        [sys.executable, "-m", "lambdakit", "sandbox", "--stack", args.stack, "--program", str(program)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -90,7 +90,7 @@ def main() -> None:
     )
     print(f"  per resource (warm):        {1000 * median('deploy_pass') / cold['resources']:.1f} ms")
     print(
-        f"  whole command `python -m automation.sandbox --stack {args.stack}`: {command:.2f} s wall clock "
+        f"  whole command `lambdakit sandbox --stack {args.stack}`: {command:.2f} s wall clock "
         f"(exit status {proc.returncode})"
     )
 

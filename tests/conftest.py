@@ -1,4 +1,4 @@
-"""Shared pytest configuration: the repository root is importable (components, automation, policies)."""
+"""Shared pytest configuration: the repository root is importable (tests, tools); lambdakit is installed."""
 
 from __future__ import annotations
 

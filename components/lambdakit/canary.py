@@ -4,8 +4,8 @@ The controller (:func:`run_canary`) is shared by two ways of moving traffic, beh
 
 - :class:`AliasShifter` calls ``lambda:UpdateAlias`` with a ``RoutingConfig`` directly (for use outside Pulumi,
   and what the tests drive against moto);
-- ``automation.driver.PulumiConfigShifter`` changes the stack's ``canaryWeight``/``stableVersion`` config and runs
-  ``pulumi up``, so Pulumi state stays the source of truth for the alias.
+- ``lambdakit.driver.PulumiConfigShifter`` changes the stack's ``release`` config (canary weight, stable version)
+  and runs ``pulumi up``, so Pulumi state stays the source of truth for the alias.
 
 Health comes from :class:`CloudWatchHealth`: the new version's ``Invocations``, ``Errors`` and ``Throttles``
 (``AWS/Lambda`` with dimensions FunctionName, Resource=<function>:<alias>, ExecutedVersion=<version>) and the

@@ -295,7 +295,7 @@ def config_key(project: str, service: str, name: str) -> str:
 
 
 class PulumiConfigShifter:
-    """A :class:`~automation.canary.TrafficShifter` that moves traffic by stack config and ``up``.
+    """A :class:`~lambdakit.canary.TrafficShifter` that moves traffic by stack config and ``up``.
 
     Only ``canaryWeight`` and ``stableVersion`` change in these ``up``s, never provisioned concurrency: AWS refuses
     to change provisioned concurrency on an alias that carries weights.

@@ -1,6 +1,6 @@
 """Offline plan: evaluate stacks of a program under mocks and print each stack's resources and key settings.
 
-    python -m automation.plan [--program .] [--stack dev --stack prod]
+    lambdakit plan [--program .] [--stack dev --stack prod]
 
 No AWS account and no Pulumi CLI: provider-computed values (ARNs, versions) are mock values.
 """

@@ -77,7 +77,7 @@ def test_outputs_file_is_read(tmp_path: Any) -> None:
 
 
 def test_sandbox_report_exports_are_the_outputs(tmp_path: Any) -> None:
-    # python -m automation.sandbox --json FILE: a list of service views plus the stack's exports
+    # lambdakit sandbox --json FILE: a list of service views plus the stack's exports
     report = tmp_path / "sandbox.json"
     report.write_text(json.dumps({"services": [{"name": "order-processor"}], "exports": OUTPUTS, "ok": True}))
     assert ops.load_services(ops.load_outputs_file(report))["order-processor"].function_name == "order-processor-prod"

@@ -1,4 +1,4 @@
-"""`python -m automation.sandbox`: the README's first command, end to end (its own emulator per call).
+"""`lambdakit sandbox`: the README's first command, end to end (its own emulator per call).
 
 Given the fixture program, when the command runs, then it prints what was deployed and how each function answered,
 writes the JSON report, and its exit status says whether every function answered (0), one failed (1) or the deploy

@@ -40,9 +40,15 @@ def clean_env(**extra: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
+    # A copy of the checkout (what `git clone` gives), so the build leaves nothing in this one (setuptools writes
+    # build/ and *.egg-info into the source tree).
+    source = tmp_path_factory.mktemp("source") / "lambdakit"
+    shutil.copytree(
+        ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", ".lambdakit")
+    )
     # pip builds the wheel in an isolated build environment from pyproject.toml, as `pip install .` would.
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check", "-w", out, ROOT],
+        [*PIP, "wheel", "--no-deps", "--quiet", "--disable-pip-version-check", "-w", out, source],
         check=True,
         env=clean_env(PYTHONWARNINGS="ignore"),
         cwd=out,

@@ -8,7 +8,7 @@ Pulumi CLI, and invoke its functions for real.
         result = sandbox.invoke("order-processor-dev", "live", {"Records": []})
         boto3_lambda = sandbox.client("lambda")  # or export sandbox.env() for any boto3 code
 
-Command line: ``python -m automation.sandbox --stack dev [--program .] [--json FILE] [--serve PORT]``.
+Command line: ``lambdakit sandbox --stack dev [--program .] [--json FILE] [--serve PORT]``.
 """
 
 from __future__ import annotations

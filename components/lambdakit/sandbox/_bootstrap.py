@@ -1,6 +1,6 @@
 """One Lambda invocation in a fresh interpreter, as the Python runtime's bootstrap does it.
 
-Run as ``python -I _bootstrap.py <spec.json> <result.json>`` by ``automation.sandbox.runner``. Standard library only:
+Run as ``python -I _bootstrap.py <spec.json> <result.json>`` by ``lambdakit.sandbox.runner``. Standard library only:
 it must not import anything from the project, because the handler may only see its own code and its layers.
 The log output (START/END/REPORT lines, the handler's prints and log records) goes to stdout; the outcome goes to
 the result file so that a handler printing to stdout cannot corrupt it.
