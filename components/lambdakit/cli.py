@@ -30,7 +30,7 @@ from .cliutil import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, fail
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("lambdakit.scaffold", "main", "scaffold a new lambdakit program"),
     "plan": ("lambdakit.plan", "main", "offline plan of each stack (no AWS, no Pulumi CLI)"),
-    "gate": ("lambdakit.gate", "main", "offline policy gate for a stack"),
+    "gate": ("lambdakit.gate.cli", "main", "offline policy gate for a stack"),
     "sandbox": ("lambdakit.sandbox.__main__", "main", "deploy a stack into a local AWS emulator and invoke it"),
     "invoke": ("lambdakit.ops_cli", "invoke_main", "invoke a service's alias"),
     "prune": ("lambdakit.ops_cli", "prune_main", "delete old versions no alias uses"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf import empty_pb2
+from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyResource,
@@ -112,32 +113,34 @@ class Analyzer:
 
     def configure(self, config: Mapping[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
         resolved = gate.resolve_policy_config(self.policies, config)
-        self.pack.stub.Configure(gate._configure_request(resolved))
+        self.pack.stub.Configure(gate.configure_request(resolved))
         return resolved
 
     def analyze(self, type_: str, props: Mapping[str, Any], name: str = "res") -> list[gate.Violation]:
-        req = gate.analyzer_pb2.AnalyzeRequest(
-            type=type_, properties=gate._struct(props), urn=urn_of(type_, name), name=name
+        req = analyzer_pb2.AnalyzeRequest(
+            type=type_, properties=gate.to_struct(props), urn=urn_of(type_, name), name=name
         )
-        return gate._collect(self.pack.stub.Analyze(req), req.urn, {req.urn: (type_, name)})
+        return gate.collect_violations(self.pack.stub.Analyze(req), req.urn, {req.urn: (type_, name)})
 
     def analyze_stack(self, resources: Sequence[Res]) -> list[gate.Violation]:
-        req = gate.analyzer_pb2.AnalyzeStackRequest()
+        req = analyzer_pb2.AnalyzeStackRequest()
         for r in resources:
             req.resources.append(
-                gate.analyzer_pb2.AnalyzerResource(
+                analyzer_pb2.AnalyzerResource(
                     type=r.type,
-                    properties=gate._struct(r.props),
+                    properties=gate.to_struct(r.props),
                     urn=r.urn,
                     name=r.name,
                     dependencies=[d.urn for d in r.depends_on],
                     propertyDependencies={
-                        k: gate.analyzer_pb2.AnalyzerPropertyDependencies(urns=[d.urn for d in v])
+                        k: analyzer_pb2.AnalyzerPropertyDependencies(urns=[d.urn for d in v])
                         for k, v in r.links.items()
                     },
                 )
             )
-        return gate._collect(self.pack.stub.AnalyzeStack(req), "", {r.urn: (r.type, r.name) for r in resources})
+        return gate.collect_violations(
+            self.pack.stub.AnalyzeStack(req), "", {r.urn: (r.type, r.name) for r in resources}
+        )
 
     def notes_since(self, mark: int) -> list[str]:
         return [n.message for n in self.engine.log.notes[mark:]]

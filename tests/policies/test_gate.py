@@ -12,6 +12,8 @@ import pytest
 from pulumi.output import Unknown
 
 from lambdakit import gate
+from lambdakit.gate import cli as gate_cli
+from lambdakit.program import run_program
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -101,7 +103,7 @@ def test_report_says_it_is_a_preflight_check_with_mock_values(unsafe_result: gat
 
 
 def test_default_provider_region_reaches_the_pack(unsafe_result: gate.GateResult, programs: dict[str, Path]) -> None:
-    run = gate.run_program(programs["unsafe"], "prod")
+    run = run_program(programs["unsafe"], "prod")
     requests, _ = gate.analyze_requests(run)
     fn = next(r for r in requests if r.type == "aws:lambda/function:Function")
     assert fn.provider.type == "pulumi:providers:aws" and fn.provider.properties["region"] == "eu-west-1"
@@ -133,7 +135,7 @@ def test_command_line_writes_reports_and_exits_non_zero(
     programs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sarif_file, junit_file = tmp_path / "out.sarif", tmp_path / "junit.xml"
-    code = gate.main(
+    code = gate_cli.main(
         [
             "--stack",
             "prod",
@@ -156,13 +158,13 @@ def test_command_line_writes_reports_and_exits_non_zero(
 def test_command_line_exits_two_when_the_gate_cannot_run(
     programs: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert gate.main(["--stack", "qa", "--program", str(programs["safe"])]) == 2
+    assert gate_cli.main(["--stack", "qa", "--program", str(programs["safe"])]) == 2
     err = capsys.readouterr().err
     assert "stack 'qa'" in err and "Pulumi.qa.yaml does not exist (stacks here: prod)" in err, err
     assert err.count("\n") == 1, f"one line, no traceback: {err}"
     # A stack file but no policy config for it anywhere (program or pack).
     (programs["safe"] / "Pulumi.qa.yaml").write_text("config: {}\n")
-    assert gate.main(["--stack", "qa", "--program", str(programs["safe"])]) == 2
+    assert gate_cli.main(["--stack", "qa", "--program", str(programs["safe"])]) == 2
     err = capsys.readouterr().err
     assert "no policy config for stack 'qa'" in err and err.count("\n") == 1, err
 

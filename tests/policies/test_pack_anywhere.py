@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 from google.protobuf import empty_pb2
+from pulumi.runtime.proto import analyzer_pb2
 
 import lambdakit
 from lambdakit import gate
@@ -37,14 +38,14 @@ def test_the_pack_runs_from_a_copy_in_a_folder_with_another_name(tmp_path: Path)
         # When the CLI's first calls are made
         info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
         policies = gate.policy_metadata(info)
-        pack.stub.Configure(gate._configure_request(gate.resolve_policy_config(policies, {"all": "mandatory"})))
-        request = gate.analyzer_pb2.AnalyzeRequest(
+        pack.stub.Configure(gate.configure_request(gate.resolve_policy_config(policies, {"all": "mandatory"})))
+        request = analyzer_pb2.AnalyzeRequest(
             type="aws:lambda/function:Function",
-            properties=gate._struct({"runtime": "python3.8", "name": "old", "timeout": 3, "memorySize": 128}),
+            properties=gate.to_struct({"runtime": "python3.8", "name": "old", "timeout": 3, "memorySize": 128}),
             urn="urn:pulumi:prod::proj::aws:lambda/function:Function::old",
             name="old",
         )
-        found = gate._collect(pack.stub.Analyze(request), request.urn, {request.urn: (request.type, "old")})
+        found = gate.collect_violations(pack.stub.Analyze(request), request.urn, {request.urn: (request.type, "old")})
     finally:
         pack.close()
         engine.stop()

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy import policy as analyzer_module
 
@@ -56,7 +57,7 @@ def _servicer() -> Any:
     srv = SERVICER("lambdakit", "0.1.0", [*policies(), *EXTRA], EnforcementLevel.ADVISORY, None)
     pols = gate.policy_metadata(srv.GetAnalyzerInfo(None, None))
     config = {**load_config("prod"), "lambda-in-vpc": "mandatory"}
-    srv.Configure(gate._configure_request(gate.resolve_policy_config(pols, config)), None)
+    srv.Configure(gate.configure_request(gate.resolve_policy_config(pols, config)), None)
     return srv
 
 
@@ -68,22 +69,21 @@ def test_patched_analyzer_answers_like_the_library(originals: tuple[Any, Any]) -
         {"timeout": "x", "environment": ["a"]},
     ]
     requests = [
-        gate.analyzer_pb2.AnalyzeRequest(type=FUNCTION, properties=gate._struct(p), urn=f"urn:{i}", name=f"f{i}")
+        analyzer_pb2.AnalyzeRequest(type=FUNCTION, properties=gate.to_struct(p), urn=f"urn:{i}", name=f"f{i}")
         for i, p in enumerate(functions)
     ]
     s = service("orders", reserved=UNKNOWN, visibility=10)
-    stack = gate.analyzer_pb2.AnalyzeStackRequest()
+    stack = analyzer_pb2.AnalyzeStackRequest()
     for r in [*s.values(), Res(FUNCTION, "odd", {"reservedConcurrentExecutions": UNKNOWN})]:
         stack.resources.append(
-            gate.analyzer_pb2.AnalyzerResource(
+            analyzer_pb2.AnalyzerResource(
                 type=r.type,
-                properties=gate._struct(r.props),
+                properties=gate.to_struct(r.props),
                 urn=r.urn,
                 name=r.name,
                 dependencies=[d.urn for d in r.depends_on],
                 propertyDependencies={
-                    k: gate.analyzer_pb2.AnalyzerPropertyDependencies(urns=[d.urn for d in v])
-                    for k, v in r.links.items()
+                    k: analyzer_pb2.AnalyzerPropertyDependencies(urns=[d.urn for d in v]) for k, v in r.links.items()
                 },
             )
         )
