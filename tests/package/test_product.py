@@ -106,6 +106,15 @@ def test_the_wheel_carries_the_package_the_pack_and_the_scaffold(wheel: Path) ->
     ):
         assert needed in names, f"{wheel.name} lacks {needed}"
     assert not [n for n in names if n.startswith(("tests/", "functions/", "components/", "automation/"))], names
+    # Every package of the source tree is in the wheel (pyproject.toml lists them; a new one is easy to forget).
+    source = ROOT / "components"
+    packages = {str(p.parent.relative_to(source)) for p in source.glob("lambdakit/**/__init__.py")}
+    packages -= {p for p in packages if "/template" in p}
+    missing = sorted(p for p in packages if f"{p}/__init__.py" not in names)
+    assert not missing, f"packages missing from the wheel (add them to pyproject.toml's packages): {missing}"
+    assert not [n for n in names if n.endswith(".py") and n[: -len(".py")] + "/__init__.py" in names], (
+        "a module and a package of the same name (a stale module left beside its package)"
+    )
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert f"Version: {lambdakit.__version__}" in text
