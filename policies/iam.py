@@ -226,7 +226,9 @@ def check_least_privilege(ctx: StackContext) -> None:
             if arn is UNKNOWN:
                 ctx.skip(found.fn, f"role {found.role.name}: {where} ARN is not known during preview")
             elif _is_admin(arn, ctx.cfg):
-                ctx.violation(found.fn, f"execution role {found.role.name} has the administrator policy {arn} ({where}).")
+                ctx.violation(
+                    found.fn, f"execution role {found.role.name} has the administrator policy {arn} ({where})."
+                )
         for where, doc in found.documents:
             for problem in _least_privilege_problems(doc, ctx.cfg):
                 ctx.violation(found.fn, f"execution role {found.role.name}, {where}: {problem}.")
