@@ -117,8 +117,49 @@ def queue_with_dlq(name: str, visibility_timeout: int) -> tuple[aws.sqs.Queue, a
     return queue, dlq
 
 
-# Alarms notify an SNS topic in the environments that have them (stack config `alarms`).
-alarm_topic = aws.sns.Topic("alarms", name=f"lambdakit-alarms-{env}", tags=tags) if config.get_bool("alarms") else None
+def alarm_key_policy(values: list[str]) -> str:
+    """The alarm topic's key: the account administers it; CloudWatch alarms of this account may use it to publish.
+    (The AWS managed key alias/aws/sns does not let CloudWatch in, so alarms to a topic encrypted with it are lost.)"""
+    partition, account = values
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersTheKey",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchAlarmsPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                },
+            ],
+        }
+    )
+
+
+# Alarms notify an SNS topic in the environments that have them (stack config `alarms`), encrypted with a key
+# CloudWatch may use.
+alarm_topic = None
+if config.get_bool("alarms"):
+    alarm_key = aws.kms.Key(
+        "alarms-key",
+        description=f"Encrypts the lambdakit alarm topic ({env})",
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        policy=pulumi.Output.all(
+            aws.get_partition_output().partition, aws.get_caller_identity_output().account_id
+        ).apply(alarm_key_policy),
+        tags=tags,
+    )
+    alarm_topic = aws.sns.Topic("alarms", name=f"lambdakit-alarms-{env}", kms_master_key_id=alarm_key.arn, tags=tags)
 alarms: dict[str, Any] = (
     {"enabled": True, "alarm_topic_arn": alarm_topic.arn} if alarm_topic is not None else {"enabled": False}
 )
@@ -175,7 +216,8 @@ email_failures = aws.sqs.Queue(
     sqs_managed_sse_enabled=True,
     tags=tags,
 )
-order_events = aws.sns.Topic("order-events", name=f"order-events-{env}", tags=tags)
+# Encrypted at rest; its publishers are IAM principals of this account, which the AWS managed key serves.
+order_events = aws.sns.Topic("order-events", name=f"order-events-{env}", kms_master_key_id="alias/aws/sns", tags=tags)
 email_args, _ = common("emailSender")
 email_sender = lambda_service(
     "email-sender",

@@ -87,6 +87,13 @@ ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 IAM_POLICY = "aws:iam/policy:Policy"
 SUBNET = "aws:ec2/subnet:Subnet"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+KMS_KEY = "aws:kms/key:Key"
+TABLE = "aws:dynamodb/table:Table"
 
 
 def is_unknown(value: Any) -> bool:
@@ -412,6 +419,14 @@ class StackResource:
             return [str(getattr(d, "urn", "")) for d in (deps.get(prop) or [])]
         except Exception:
             return []
+
+    def linked_props(self) -> dict[str, list[str]]:
+        """Every input computed from other resources: property name -> their URNs."""
+        deps = getattr(self._res, "property_dependencies", None) or {}
+        try:
+            return {str(k): [str(getattr(d, "urn", "")) for d in (v or [])] for k, v in deps.items()}
+        except Exception:
+            return {}
 
     def region(self) -> str:
         region = self.props.get("region")

@@ -30,6 +30,7 @@ from ._common import (
     strings,
     truthy,
 )
+from .dependencies import queue_uses
 
 DOCS = "https://docs.aws.amazon.com/lambda/latest/dg"
 
@@ -68,6 +69,14 @@ def check_unreserved(ctx: StackContext) -> None:
 def check_sqs_queues(ctx: StackContext) -> None:
     multiplier = as_float(ctx.cfg.get("visibilityTimeoutMultiplier")) or 6.0
     redrive_links = {urn for r in ctx.of_type(QUEUE_REDRIVE_POLICY) for urn in r.linked("queueUrl")}
+    uses = queue_uses(ctx)
+
+    def needs_redrive(queue: StackResource) -> bool:
+        # A queue that is itself a dead-letter queue needs none (cdk-nag AwsSolutions-SQS3).
+        use = uses.get(queue.urn)
+        dead_letter = use is not None and use.is_dead_letter
+        return not dead_letter and not queue.props.has("redrivePolicy") and queue.urn not in redrive_links
+
     for esm in ctx.of_type(EVENT_SOURCE_MAPPING):
         queues = ctx.linked(esm, "eventSourceArn", QUEUE)
         if not queues:
@@ -92,12 +101,20 @@ def check_sqs_queues(ctx: StackContext) -> None:
                     f"at least {multiplier:g} x {timeout} = {multiplier * timeout:g} s or messages are redelivered "
                     "while still being processed.",
                 )
-            if not queue.props.has("redrivePolicy") and queue.urn not in redrive_links:
+            if needs_redrive(queue):
                 ctx.violation(
                     queue,
                     "queue feeding a function has no redrivePolicy; poison messages would be "
                     "retried until they expire. Add a dead-letter queue with maxReceiveCount.",
                 )
+    for use in uses.values():
+        if use.destinations and not use.sources and needs_redrive(use.queue):
+            ctx.violation(
+                use.queue,
+                f"queue receives the results of {', '.join(use.destinations)} (on-success destination) but has no "
+                "redrivePolicy; a message its consumer cannot process would be retried until it expires. Add a "
+                "dead-letter queue with maxReceiveCount.",
+            )
 
 
 def _qualifier_key(ctx: StackContext, res: StackResource) -> str | None:
@@ -324,13 +341,13 @@ UNRESERVED = Rule(
 SQS_QUEUES = Rule(
     name="lambda-sqs-queue-settings",
     description="SQS queues feeding a function need a visibility timeout of 6x the function timeout and a DLQ.",
-    checks="Each queue linked to a mapping has `visibilityTimeoutSeconds` >= multiplier x the function's timeout and "
-    "a redrive policy.",
+    checks="Each queue linked to a mapping has `visibilityTimeoutSeconds` >= multiplier x the function's timeout; "
+    "source queues and on-success destinations have a redrive policy unless they are themselves a dead-letter queue.",
     severity=Severity.HIGH,
     remediation="Raise visibilityTimeoutSeconds to at least 6x the function timeout and add redrivePolicy "
     "{deadLetterTargetArn, maxReceiveCount}.",
     url=f"{DOCS}/services-sqs-configure.html",
-    anchors=["cdk-nag Serverless SQSRedrivePolicy", "AWS Lambda SQS guide (6x timeout)"],
+    anchors=["cdk-nag Serverless SQSRedrivePolicy", "cdk-nag AwsSolutions-SQS3", "AWS Lambda SQS guide (6x timeout)"],
     resource_types=(QUEUE, EVENT_SOURCE_MAPPING),
     config={"visibilityTimeoutMultiplier": num(6, "Visibility timeout must be this many times the timeout.", 1)},
     default_level=EnforcementLevel.MANDATORY,

@@ -58,8 +58,10 @@ DYNAMODB_STREAM_ACTIONS = [
     "dynamodb:DescribeStream",
     "dynamodb:GetRecords",
     "dynamodb:GetShardIterator",
-    "dynamodb:ListStreams",
 ]
+# No dynamodb:ListStreams: it supports no resource-level permissions (IAM's service authorization reference), so on
+# the stream ARNs it granted nothing, and the mapping reads the one stream it is given (what Lambda checks when the
+# mapping is created is DescribeStream, GetRecords and GetShardIterator).
 KINESIS_STREAM_ACTIONS = [
     "kinesis:DescribeStream",
     "kinesis:DescribeStreamSummary",
@@ -127,10 +129,11 @@ def destination_statement(sid: str, arn: Any) -> Any:
 def stream_statement(sid: str, arn: Any) -> Any:
     def build(a: str) -> dict[str, Any]:
         if ":dynamodb:" in a:
-            # ListStreams is evaluated against the table's stream/* resource, not one stream label.
+            # The table's stream/* as well: a new stream label (the stream re-enabled) keeps working.
             table_streams = a.split("/stream/")[0] + "/stream/*"
             return statement(sid, DYNAMODB_STREAM_ACTIONS, sorted({a, table_streams}))
-        return statement(sid, KINESIS_STREAM_ACTIONS, a)
+        # SubscribeToShard applies to the stream's consumers (enhanced fan-out), not to the stream itself.
+        return statement(sid, KINESIS_STREAM_ACTIONS, [a, f"{a}/consumer/*"])
 
     return pulumi.Output.from_input(arn).apply(build) if is_unknown(arn) else build(arn)
 

@@ -44,9 +44,18 @@ def service(
     role = Res(ROLE, f"{name}-role", {"assumeRolePolicy": "{}"})
     doc = json.dumps(LEAST_PRIVILEGE) if policy is None else policy
     role_policy = Res(ROLE_POLICY, f"{name}-policy", {"role": f"{name}-role", "policy": doc}, links={"role": [role]})
-    logs = Res(LOG_GROUP, f"{name}-logs", {"name": f"/aws/lambda/{name}-prod", "retentionInDays": 30})
-    dlq = Res(QUEUE, f"{name}-dlq", {"name": f"{name}-dlq"})
-    queue_props: dict[str, Any] = {"name": f"{name}-queue", "visibilityTimeoutSeconds": visibility}
+    logs = Res(
+        LOG_GROUP,
+        f"{name}-logs",
+        {"name": f"/aws/lambda/{name}-prod", "retentionInDays": 30, "kmsKeyId": "arn:aws:kms:us-east-1:1:key/logs"},
+    )
+    # LambdaService's queues are encrypted with SSE-SQS.
+    dlq = Res(QUEUE, f"{name}-dlq", {"name": f"{name}-dlq", "sqsManagedSseEnabled": True})
+    queue_props: dict[str, Any] = {
+        "name": f"{name}-queue",
+        "visibilityTimeoutSeconds": visibility,
+        "sqsManagedSseEnabled": True,
+    }
     if redrive:
         queue_props["redrivePolicy"] = json.dumps({"deadLetterTargetArn": "arn:aws:sqs:::dlq", "maxReceiveCount": 5})
     queue = Res(QUEUE, f"{name}-queue", queue_props, links={"redrivePolicy": [dlq]})

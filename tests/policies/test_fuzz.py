@@ -25,6 +25,11 @@ TYPES = [
     c.ROLE_POLICY,
     c.ROLE_POLICY_ATTACHMENT,
     c.SUBNET,
+    c.TOPIC,
+    c.TOPIC_SUBSCRIPTION,
+    c.METRIC_ALARM,
+    c.KMS_KEY,
+    c.TABLE,
 ]
 KEYS = [
     "name",
@@ -85,6 +90,18 @@ KEYS = [
     "Action",
     "Resource",
     "Effect",
+    "kmsMasterKeyId",
+    "sqsManagedSseEnabled",
+    "kmsKeyId",
+    "pointInTimeRecovery",
+    "enabled",
+    "protocol",
+    "topic",
+    "alarmActions",
+    "namespace",
+    "Principal",
+    "Condition",
+    "NotAction",
 ]
 
 scalars = st.one_of(
@@ -108,6 +125,10 @@ scalars = st.one_of(
             "arn:aws:sqs:us-east-1:1:q",
             "arn:aws:kinesis:us-east-1:1:stream/s",
             '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}',
+            '{"Statement": [{"Effect": "Allow", "Action": ["sqs:Recieve*", "iam:PassRole"], "Resource": "*"}]}',
+            "alias/aws/sns",
+            "lambda",
+            "AWS/Lambda",
             "LATEST",
         ]
     ),
@@ -141,6 +162,8 @@ CONFIGS = st.one_of(
                 "wildcardResourceActions",
                 "allowedRuntimes",
                 "secretNamePatterns",
+                "allowPublicFunctions",
+                "allowedActions",
             ]
         ),
         values,

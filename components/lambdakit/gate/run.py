@@ -15,7 +15,7 @@ from lambdakit.program import ProgramRun, load_stack_config, run_program
 
 from .config import configure_request, load_policy_config, resolve_policy_config
 from .model import GateError, GateResult
-from .protocol import PackPool, analyze_requests, default_pack, dispatch, pack_version, policy_metadata
+from .protocol import PackPool, analyze_requests, default_pack, dispatch, iam_data_info, pack_version, policy_metadata
 
 
 def analyze(
@@ -53,6 +53,7 @@ def analyze(
             policy_config="",
             pack=str(pack_dir),
             pack_version=pack_version(pack_dir),
+            iam_data=iam_data_info(),
             resources=len(requests),
             policies=policies,
             levels={k: v[0] for k, v in resolved.items()},

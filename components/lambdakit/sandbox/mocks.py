@@ -720,6 +720,22 @@ class MotoMocks(pulumi_mocks.Mocks):
         )
         return inp["queueUrl"], {}, True, []
 
+    def _kms_key(self, name: str, inp: dict[str, Any]) -> Result:
+        kms = self.client("kms")
+        meta = kms.create_key(
+            **_drop_none(
+                {
+                    "Description": inp.get("description"),
+                    "KeyUsage": inp.get("keyUsage"),
+                    "Policy": _json_text(inp["policy"]) if inp.get("policy") else None,
+                    "Tags": [{"TagKey": k, "TagValue": str(v)} for k, v in (inp.get("tags") or {}).items()] or None,
+                }
+            )
+        )["KeyMetadata"]
+        if inp.get("enableKeyRotation"):
+            kms.enable_key_rotation(KeyId=meta["KeyId"])
+        return meta["KeyId"], {"arn": meta["Arn"], "keyId": meta["KeyId"]}, True, []
+
     def _topic(self, name: str, inp: dict[str, Any]) -> Result:
         tname = inp.get("name") or self.prefixed(inp, name)
         if inp.get("fifoTopic") and not tname.endswith(".fifo"):
@@ -1147,6 +1163,7 @@ HANDLERS: dict[str, Callable[[MotoMocks, str, dict[str, Any]], Result]] = {
     "aws:sqs/queue:Queue": MotoMocks._queue,
     "aws:sqs/queuePolicy:QueuePolicy": MotoMocks._queue_policy,
     "aws:sqs/redrivePolicy:RedrivePolicy": MotoMocks._redrive_policy,
+    "aws:kms/key:Key": MotoMocks._kms_key,
     "aws:sns/topic:Topic": MotoMocks._topic,
     "aws:sns/topicSubscription:TopicSubscription": MotoMocks._topic_subscription,
     "aws:dynamodb/table:Table": MotoMocks._table,

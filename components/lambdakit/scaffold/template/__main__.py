@@ -27,9 +27,31 @@ jobs = aws.sqs.Queue(
     tags=tags,
 )
 
-alarm_topic = (
-    aws.sns.Topic("alarms", kms_master_key_id="alias/aws/sns", tags=tags) if config.get_bool("alarms") else None
-)
+
+def alarm_key_policy(values: list[str]) -> str:
+    # CloudWatch alarms must be able to use the topic's key: the AWS managed key alias/aws/sns does not let them.
+    partition, account = values
+    statements = [
+        {"Sid": "AccountAdministersTheKey", "Effect": "Allow", "Action": "kms:*", "Resource": "*",
+         "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"}},
+        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+         "Resource": "*", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+         "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+alarm_topic = None
+if config.get_bool("alarms"):
+    identity = [aws.get_partition_output().partition, aws.get_caller_identity_output().account_id]
+    alarm_key = aws.kms.Key(
+        "alarms-key",
+        description="Encrypts the alarm topic",
+        enable_key_rotation=True,
+        policy=pulumi.Output.all(*identity).apply(alarm_key_policy),
+        tags=tags,
+    )
+    alarm_topic = aws.sns.Topic("alarms", kms_master_key_id=alarm_key.arn, tags=tags)
 
 @@service_var@@ = LambdaService(
     "@@service@@",
