@@ -54,6 +54,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import limits
+
 __all__ = [
     "ARCHITECTURES",
     "Bundle",
@@ -69,7 +71,7 @@ __all__ = [
     "source_files",
 ]
 
-ARCHITECTURES = ("arm64", "x86_64")
+ARCHITECTURES = limits.ARCHITECTURES
 # The machine name wheels use for each Lambda architecture.
 _WHEEL_MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
 
@@ -86,12 +88,10 @@ _MANYLINUX_FLOOR = 17  # manylinux2014 == manylinux_2_17; older wheels come in t
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 COMPRESS_LEVEL = 6
 _UNIX = 3  # ZipInfo.create_system for Unix: external_attr then carries the POSIX mode
-# Lambda rejects a deployment package (function or layer) that unzips to more than 250 MB.
-# Source: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-UNZIPPED_MAX_BYTES = 262_144_000
-# A zip uploaded directly (pulumi-aws `code`, i.e. CreateFunction/PublishLayerVersion ZipFile) may be at most 50 MB;
-# larger packages must go through S3. Not enforced here: the caller knows how the bundle is uploaded.
-ZIPPED_DIRECT_UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+# Lambda rejects a deployment package (function or layer) that unzips to more than 250 MB; a zip uploaded directly
+# may be at most 50 MB, which is not enforced here: the caller knows how the bundle is uploaded.
+UNZIPPED_MAX_BYTES = limits.UNZIPPED_MAX_BYTES
+ZIPPED_DIRECT_UPLOAD_MAX_BYTES = limits.ZIPPED_DIRECT_UPLOAD_MAX_BYTES
 
 BUILD_SUBDIR = Path(".lambdakit") / "build"
 # Bump when the install command or the normalisation below changes, so old cache entries are not reused.
