@@ -388,6 +388,8 @@ def limits_json() -> dict[str, Any]:
         "source": "Generated from lambdakit/limits.py (python -m lambdakit.limits --write); do not edit by hand.",
         "memoryMb": [int(MEMORY_MB.low), int(MEMORY_MB.high)],
         "timeoutSeconds": [int(TIMEOUT_S.low), int(TIMEOUT_S.high)],
+        "accountConcurrencyDefault": ACCOUNT_CONCURRENCY_DEFAULT,
+        "unreservedMinimum": UNRESERVED_MINIMUM,
         "reservableConcurrency": ACCOUNT_CONCURRENCY_DEFAULT - UNRESERVED_MINIMUM,
         "logRetentionDays": list(LOG_RETENTION_DAYS),
         "architectures": list(ARCHITECTURES),

@@ -88,7 +88,8 @@ class LambdaServiceArgs(TypedDict):
     handler: NotRequired[str]
     """Module and function, e.g. `handler.handler`. Defaults to `handler.handler`."""
     runtime: NotRequired[str]
-    """Lambda runtime identifier. Defaults to `python3.12`."""
+    """Lambda runtime identifier; an unknown one, or one AWS no longer accepts updates on, is refused. Defaults to
+    `python3.12`."""
     architecture: NotRequired[str]
     """`arm64` or `x86_64`. Defaults to `arm64` (Graviton: cheaper per GB-second)."""
     memory_size: NotRequired[pulumi.Input[int]]
