@@ -271,14 +271,67 @@ class AlarmTarget:
     """Tags for every alarm."""
 
 
+#: Errors / Invocations; FILL turns missing datapoints into 0 and IF keeps an idle minute at 0 instead of
+#: dividing by zero (which CloudWatch would drop, leaving the alarm in INSUFFICIENT_DATA).
+ERROR_RATE_EXPRESSION = "IF(FILL(m_invocations, 0) > 0, FILL(m_errors, 0) / FILL(m_invocations, 0), 0)"
+
+
+@dataclass(frozen=True)
+class _Watch:
+    """What a single-metric alarm watches, and how its threshold and description are made."""
+
+    namespace: str
+    metric: str
+    #: ``Sum``/``Maximum``, or a percentile such as ``p99`` (an extended statistic).
+    statistic: str
+    #: ``alias`` (FunctionName + Resource), ``function`` (FunctionName) or ``queue`` (the DLQ's QueueName).
+    dimensions: str
+    #: Filled in with ``threshold``, ``resource`` (function:alias), ``function``, ``queue`` and ``service``.
+    description: str
+    #: The threshold in the metric's unit: ``threshold * scale``, times the reference when there is one.
+    scale: float = 1
+    reference: str | None = None  # "timeout" or "reserved"
+
+
+_WATCHES: dict[str, _Watch] = {
+    "throttles": _Watch("AWS/Lambda", "Throttles", "Sum", "alias", "Throttles (Sum) of {resource} is above {t:g}"),
+    # Duration is in milliseconds, the timeout in seconds.
+    "duration": _Watch(
+        "AWS/Lambda", "Duration", "p99", "alias", "p99 duration of {resource} is above {t:.0%} of the timeout",
+        1000, "timeout",
+    ),
+    # Reserved concurrency is a function-level setting, so it is compared with the function's metric.
+    "concurrency": _Watch(
+        "AWS/Lambda", "ConcurrentExecutions", "Maximum", "function",
+        "Concurrent executions of {function} are above {t:.0%} of reserved concurrency", 1, "reserved",
+    ),
+    # IteratorAge is in milliseconds.
+    "iterator_age": _Watch(
+        "AWS/Lambda", "IteratorAge", "Maximum", "alias", "IteratorAge (Maximum) of {resource} is above {t:g} s", 1000
+    ),
+    "dlq_age": _Watch(
+        "AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", "queue",
+        "Dead-letter queue {queue} of {service} holds failed events (ApproximateAgeOfOldestMessage)",
+    ),
+    "dlq_depth": _Watch(
+        "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "queue",
+        "Dead-letter queue {queue} of {service} holds failed events (ApproximateNumberOfMessagesVisible)",
+    ),
+    "spillover": _Watch(
+        "AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", "Sum", "alias",
+        "ProvisionedConcurrencySpilloverInvocations (Sum) of {resource} is above {t:g}",
+    ),
+}  # fmt: skip
+
+
 def _metric(
-    metric_id: str, name: str, stat: str, period: int, dims: Mapping[str, pulumi.Input[str]], namespace: str
+    metric_id: str, name: str, period: int, dims: Mapping[str, pulumi.Input[str]]
 ) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
     return aws.cloudwatch.MetricAlarmMetricQueryArgs(
         id=metric_id,
         return_data=False,
         metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-            namespace=namespace, metric_name=name, stat=stat, period=period, dimensions=dict(dims)
+            namespace="AWS/Lambda", metric_name=name, stat="Sum", period=period, dimensions=dict(dims)
         ),
     )
 
@@ -290,84 +343,44 @@ def _scaled(value: pulumi.Input[int] | None, factor: float) -> pulumi.Output[flo
     return pulumi.Output.from_input(value).apply(scale)  # type: ignore[arg-type]
 
 
-#: Errors / Invocations; FILL turns missing datapoints into 0 and IF keeps an idle minute at 0 instead of
-#: dividing by zero (which CloudWatch would drop, leaving the alarm in INSUFFICIENT_DATA).
-ERROR_RATE_EXPRESSION = "IF(FILL(m_invocations, 0) > 0, FILL(m_errors, 0) / FILL(m_invocations, 0), 0)"
-#: kind -> (metric, statistic, scale to the metric's unit, unit in the description) for the single-metric alarms.
-_SIMPLE = {
-    "throttles": ("Throttles", "Sum", 1, ""),
-    "iterator_age": ("IteratorAge", "Maximum", 1000, " s"),  # IteratorAge is in milliseconds
-    "spillover": ("ProvisionedConcurrencySpilloverInvocations", "Sum", 1, ""),
-}
-
-
 def _spec(plan: AlarmsPlan, alarm: AlarmPlan, target: AlarmTarget) -> dict[str, Any]:
     """The metric half of one alarm's arguments (what it watches and the threshold)."""
-    fn, kind, threshold = target.function_name, alarm.kind, alarm.threshold
+    fn, threshold = target.function_name, alarm.threshold
     resource = pulumi.Output.concat(fn, ":", target.alias_name)
     alias_dims: dict[str, pulumi.Input[str]] = {"FunctionName": fn, "Resource": resource}
-    lambda_metric = {"namespace": "AWS/Lambda", "period": alarm.period_seconds}
-    if kind == "error_rate":
+    if alarm.kind == "error_rate":
         return {
             "alarm_description": pulumi.Output.concat(
                 "More than ", f"{threshold:.2%}", " of invocations of ", resource, " failed"
             ),
             "threshold": threshold,
             "metric_queries": [
-                _metric("m_errors", "Errors", "Sum", alarm.period_seconds, alias_dims, "AWS/Lambda"),
-                _metric("m_invocations", "Invocations", "Sum", alarm.period_seconds, alias_dims, "AWS/Lambda"),
+                _metric("m_errors", "Errors", alarm.period_seconds, alias_dims),
+                _metric("m_invocations", "Invocations", alarm.period_seconds, alias_dims),
                 aws.cloudwatch.MetricAlarmMetricQueryArgs(
                     id="e_error_rate", expression=ERROR_RATE_EXPRESSION, label="Error rate", return_data=True
                 ),
             ],
         }
-    if kind == "duration":
-        return {
-            **lambda_metric,
-            "alarm_description": pulumi.Output.concat(
-                "p99 duration of ", resource, f" is above {threshold:.0%} of the timeout"
-            ),
-            "metric_name": "Duration",
-            "extended_statistic": "p99",
-            "dimensions": alias_dims,
-            # Duration is in milliseconds, the timeout in seconds.
-            "threshold": _scaled(plan.timeout, 1000 * threshold),
-        }
-    if kind == "concurrency":
-        return {
-            **lambda_metric,
-            "alarm_description": pulumi.Output.concat(
-                "Concurrent executions of ", fn, f" are above {threshold:.0%} of reserved concurrency"
-            ),
-            "metric_name": "ConcurrentExecutions",
-            "statistic": "Maximum",
-            # Reserved concurrency is a function-level setting, so it is compared with the function's metric.
-            "dimensions": {"FunctionName": fn},
-            "threshold": _scaled(plan.reserved_concurrency, threshold),
-        }
-    if kind in ("dlq_age", "dlq_depth"):
-        metric = "ApproximateAgeOfOldestMessage" if kind == "dlq_age" else "ApproximateNumberOfMessagesVisible"
-        return {
-            "alarm_description": pulumi.Output.concat(
-                "Dead-letter queue ", target.dlq_queue_name or "", f" of {plan.service} holds failed events ({metric})"
-            ),
-            "namespace": "AWS/SQS",
-            "period": alarm.period_seconds,
-            "metric_name": metric,
-            "statistic": "Maximum",
-            "dimensions": {"QueueName": target.dlq_queue_name},
-            "threshold": threshold,
-        }
-    metric, statistic, scale, unit = _SIMPLE[kind]
+    watch = _WATCHES[alarm.kind]
+    dimensions = {"alias": alias_dims, "function": {"FunctionName": fn}, "queue": {"QueueName": target.dlq_queue_name}}
+    names = {"resource": resource, "function": fn, "queue": target.dlq_queue_name or ""}
+    references = {"timeout": plan.timeout, "reserved": plan.reserved_concurrency}
+    statistic = (
+        {"extended_statistic": watch.statistic} if watch.statistic.startswith("p") else {"statistic": watch.statistic}
+    )
     return {
-        **lambda_metric,
-        "alarm_description": pulumi.Output.concat(
-            metric, " (", statistic, ") of ", resource, f" is above {threshold:g}{unit}"
+        "alarm_description": pulumi.Output.all(**names).apply(
+            lambda values: watch.description.format(**values, t=threshold, service=plan.service)
         ),
-        "metric_name": metric,
-        "statistic": statistic,
-        "dimensions": alias_dims,
-        "threshold": threshold * scale,
+        "namespace": watch.namespace,
+        "metric_name": watch.metric,
+        **statistic,
+        "dimensions": dimensions[watch.dimensions],
+        "period": alarm.period_seconds,
+        "threshold": threshold * watch.scale
+        if watch.reference is None
+        else _scaled(references[watch.reference], watch.scale * threshold),
     }
 
 

@@ -128,6 +128,18 @@ def validate_retry(field: Field, args: Any, attempts: int, age: int) -> RetryPla
     )
 
 
+def retry_args(retry: RetryPlan, policy: Any, dead_letter: Any) -> dict[str, Any]:
+    """``retry_policy`` and ``dead_letter_config`` of an EventBridge or a Scheduler target (the same settings in two
+    SDK types, ``policy`` and ``dead_letter``)."""
+    return {
+        "retry_policy": policy(
+            maximum_retry_attempts=retry.maximum_retry_attempts,
+            maximum_event_age_in_seconds=retry.maximum_event_age_seconds,
+        ),
+        "dead_letter_config": dead_letter(arn=retry.dlq_arn) if retry.dlq_arn is not None else None,
+    }
+
+
 def check_autoname(field: Field, logical: str, kind: str, max_len: int) -> None:
     """Pulumi names the resource ``<logical>-<7 hex>``: refuse a service name that makes that too long for AWS."""
     if len(logical) + limits.AUTONAME_SUFFIX > max_len:
@@ -182,13 +194,7 @@ def rule_target(
         event_bus_name=bus,
         arn=ctx.target.alias_arn,
         input=input_text,
-        retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
-            maximum_retry_attempts=retry.maximum_retry_attempts,
-            maximum_event_age_in_seconds=retry.maximum_event_age_seconds,
-        ),
-        dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=retry.dlq_arn)
-        if retry.dlq_arn is not None
-        else None,
+        **retry_args(retry, aws.cloudwatch.EventTargetRetryPolicyArgs, aws.cloudwatch.EventTargetDeadLetterConfigArgs),
         opts=ctx.opts(permission),
     )
     ctx.out.event_targets.append(target)

@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 from .. import limits, schedules
 from ..validation import Field, optional
-from .common import Context, RetryPlan, check_autoname, rule_target, state, validate_retry
+from .common import Context, RetryPlan, check_autoname, retry_args, rule_target, state, validate_retry
 
 
 class ScheduleArgs(TypedDict):
@@ -160,7 +160,6 @@ def _create_scheduler_schedule(
     ctx: Context, plan: SchedulerSchedulePlan, role: aws.iam.Role, policy: aws.iam.RolePolicy
 ) -> None:
     window = plan.flexible_time_window_minutes
-    retry = plan.retry
     ctx.out.schedules.append(
         aws.scheduler.Schedule(
             f"{ctx.service}-schedule-{plan.index}",
@@ -177,13 +176,11 @@ def _create_scheduler_schedule(
                 arn=ctx.target.alias_arn,
                 role_arn=role.arn,
                 input=plan.input,
-                retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
-                    maximum_retry_attempts=retry.maximum_retry_attempts,
-                    maximum_event_age_in_seconds=retry.maximum_event_age_seconds,
+                **retry_args(
+                    plan.retry,
+                    aws.scheduler.ScheduleTargetRetryPolicyArgs,
+                    aws.scheduler.ScheduleTargetDeadLetterConfigArgs,
                 ),
-                dead_letter_config=aws.scheduler.ScheduleTargetDeadLetterConfigArgs(arn=retry.dlq_arn)
-                if retry.dlq_arn is not None
-                else None,
             ),
             # Scheduler accepts a role it cannot yet use; invocations would fail until the policy lands.
             opts=ctx.opts(policy),
