@@ -58,6 +58,13 @@ def did_you_mean(value: Any, options: Iterable[Any]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def with_article(phrase: str) -> str:
+    """``"an SQS ARN"``, ``"a code signing config ARN"``: acronyms are read by their letters' names."""
+    word = phrase.split(" ", 1)[0].rstrip(",")
+    spoken_vowel = word[:1] in "AEFHILMNORSX" if word.isupper() else word[:1].lower() in "aeiou"
+    return f"{'an' if spoken_vowel else 'a'} {phrase}"
+
+
 @cache
 def typed_dict_fields(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
     """(every field in order, the required ones) of a TypedDict.
@@ -229,19 +236,19 @@ class Field:
 
     def arn(self, value: Any, services: Sequence[str], *, what: str | None = None, plain: bool = False) -> Any:
         """The ARN of a resource of one of ``services`` (``sqs``, ``sns``...), never a wildcard."""
-        kind = what or " or ".join(s.upper() for s in services) + " ARN"
+        kind = with_article(what or " or ".join(s.upper() for s in services) + " ARN")
 
         def check(v: Any) -> Any:
             if not isinstance(v, str):
-                raise self.wrong(f"an {kind}", v)
+                raise self.wrong(kind, v)
             match = parse_arn(v)
             if match is None or match["service"] not in services:
-                raise self.fail(f"must be an {kind} (arn:aws:{services[0]}:...), got {v!r}")
+                raise self.fail(f"must be {kind} (arn:aws:{services[0]}:...), got {v!r}")
             if "*" in v:
                 raise self.fail(f"must name one resource, not a wildcard, got {v!r}")
             return v
 
-        return self._run(value, check, plain, f"an {kind}")
+        return self._run(value, check, plain, kind)
 
     def json_text(
         self, value: Any, *, max_len: int | None = None, check: Callable[[Any], None] | None = None, plain: bool = False
