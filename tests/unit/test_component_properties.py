@@ -12,6 +12,7 @@ for a boolean, a list for a string, ``None``, ``NaN``...) or either of them wrap
 from __future__ import annotations
 
 import gc
+import logging
 import math
 import typing
 from collections.abc import Iterator, Mapping, Sequence
@@ -336,9 +337,14 @@ def has_late(value: Any) -> bool:
 
 @pytest.fixture(autouse=True, scope="module")
 def _collect_failed_futures() -> Iterator[None]:
-    """Finalise the futures failed deployments leave behind here (see tests/unit/test_triggers.py)."""
+    """Finalise the futures failed deployments leave behind here (see tests/unit/test_triggers.py), without asyncio
+    formatting a traceback for each of them."""
+    asyncio_log = logging.getLogger("asyncio")
+    was = asyncio_log.disabled
+    asyncio_log.disabled = True
     yield
     gc.collect()
+    asyncio_log.disabled = was
 
 
 def check(program_dir: Path, name: str, build: Any, args: Any) -> None:

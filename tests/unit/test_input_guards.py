@@ -4,6 +4,7 @@ applied to a value known only at deploy time with the same message as to a plain
 from __future__ import annotations
 
 import gc
+import logging
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,9 +23,14 @@ BUCKET_OBJECTS = "arn:aws:s3:::orders/*"
 
 @pytest.fixture(autouse=True, scope="module")
 def _collect_failed_futures() -> Iterator[None]:
-    """Finalise the futures failed deployments leave behind here (see tests/unit/test_triggers.py)."""
+    """Finalise the futures failed deployments leave behind here (see tests/unit/test_triggers.py), without asyncio
+    formatting a traceback for each of them: every resource that waited on the failing value leaves one."""
+    asyncio_log = logging.getLogger("asyncio")
+    was = asyncio_log.disabled
+    asyncio_log.disabled = True
     yield
     gc.collect()
+    asyncio_log.disabled = was
 
 
 def service(**extra: Any) -> LambdaService:
