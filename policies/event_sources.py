@@ -41,12 +41,16 @@ def source_kind(ctx: ResourceContext) -> str | None:
     return "sqs" if arn is UNKNOWN else "other"
 
 
+def _source_is(ctx: ResourceContext, kind: str, what: str) -> bool:
+    """Whether the mapping reads from a ``kind`` source; a source not known yet is reported as skipped."""
+    found = source_kind(ctx)
+    if found is None:
+        ctx.skip(f"eventSourceArn (whether the source is {what})")
+    return found == kind
+
+
 def check_stream(ctx: ResourceContext) -> None:
-    kind = source_kind(ctx)
-    if kind is None:
-        ctx.skip("eventSourceArn (whether the source is a stream)")
-        return
-    if kind != "stream":
+    if not _source_is(ctx, "stream", "a stream"):
         return
     destination = ctx.props.get("destinationConfig", "onFailure", "destinationArn")
     if destination is None or destination == "":
@@ -72,11 +76,7 @@ def check_stream(ctx: ResourceContext) -> None:
 
 
 def check_sqs(ctx: ResourceContext) -> None:
-    kind = source_kind(ctx)
-    if kind is None:
-        ctx.skip("eventSourceArn (whether the source is an SQS queue)")
-        return
-    if kind != "sqs":
+    if not _source_is(ctx, "sqs", "an SQS queue"):
         return
     types = ctx.props.get("functionResponseTypes")
     if types is UNKNOWN:

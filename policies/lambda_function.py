@@ -23,6 +23,7 @@ from ._common import (
     matches_any,
     strings,
 )
+from .facts import MEMORY_MAX_MB, MEMORY_MIN_MB, RESERVABLE_CONCURRENCY, RETENTION_DAYS, TIMEOUT_MAX_S
 
 DOCS = "https://docs.aws.amazon.com/lambda/latest/dg"
 
@@ -44,7 +45,7 @@ def _number(ctx: ResourceContext, prop: str) -> tuple[bool, int | None]:
 
 def check_timeout(ctx: ResourceContext) -> None:
     present, timeout = _number(ctx, "timeout")
-    maximum = as_int(ctx.cfg.get("maxSeconds")) or 900
+    maximum = as_int(ctx.cfg.get("maxSeconds")) or TIMEOUT_MAX_S
     if not present:
         ctx.violation(f"timeout is not set (AWS default 3 s); set it explicitly to at most {maximum} s (maxSeconds).")
         return
@@ -55,10 +56,13 @@ def check_timeout(ctx: ResourceContext) -> None:
 def check_memory(ctx: ResourceContext) -> None:
     present, memory = _number(ctx, "memorySize")
     if not present:
-        ctx.violation("memorySize is not set (AWS default 128 MB); set it explicitly (128-10240 MB).")
+        ctx.violation(
+            f"memorySize is not set (AWS default {MEMORY_MIN_MB} MB); set it explicitly "
+            f"({MEMORY_MIN_MB}-{MEMORY_MAX_MB} MB)."
+        )
         return
-    minimum = as_int(ctx.cfg.get("minMb")) or 128
-    maximum = as_int(ctx.cfg.get("maxMb")) or 10240
+    minimum = as_int(ctx.cfg.get("minMb")) or MEMORY_MIN_MB
+    maximum = as_int(ctx.cfg.get("maxMb")) or MEMORY_MAX_MB
     if memory is not None and not minimum <= memory <= maximum:
         ctx.violation(f"memorySize must be {minimum}-{maximum} MB (minMb/maxMb), got {memory}.")
 
@@ -76,7 +80,7 @@ def check_reserved_concurrency(ctx: ResourceContext) -> None:
     present, value = _number(ctx, "reservedConcurrentExecutions")
     minimum = as_int(ctx.cfg.get("min"))
     minimum = 1 if minimum is None else minimum
-    maximum = as_int(ctx.cfg.get("max")) or 900
+    maximum = as_int(ctx.cfg.get("max")) or RESERVABLE_CONCURRENCY
     if not present or (value is not None and value == -1):
         # -1 is the provider's "no reservation" value.
         ctx.violation(f"reservedConcurrentExecutions is not set; reserve {minimum}-{maximum} executions.")
@@ -206,33 +210,6 @@ def check_tags_description(ctx: ResourceContext) -> None:
             ctx.violation("no description; say what the function does and who owns it.")
 
 
-# The values CloudWatch Logs accepts for a log group's retention (PutRetentionPolicy).
-RETENTION_DAYS = [
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-]
-
-
 def check_log_retention(ctx: ResourceContext) -> None:
     name = ctx.props.get("name")
     if (
@@ -243,7 +220,7 @@ def check_log_retention(ctx: ResourceContext) -> None:
         return
     present, days = _number(ctx, "retentionInDays")
     minimum = as_int(ctx.cfg.get("minDays")) or 1
-    maximum = as_int(ctx.cfg.get("maxDays")) or 3653
+    maximum = as_int(ctx.cfg.get("maxDays")) or RETENTION_DAYS[-1]
     if not present or days == 0:
         ctx.violation(f"retentionInDays is not set (logs never expire); set {minimum}-{maximum} days.")
         return
@@ -262,7 +239,9 @@ TIMEOUT = Rule(
     url=f"{DOCS}/configuration-timeout.html",
     anchors=["cdk-nag Serverless LambdaDefaultTimeout", "AWS Config lambda-function-settings-check"],
     resource_types=(FUNCTION,),
-    config={"maxSeconds": integer(900, "Longest timeout allowed, in seconds (AWS maximum 900).", 1)},
+    config={
+        "maxSeconds": integer(TIMEOUT_MAX_S, f"Longest timeout allowed, in seconds (AWS maximum {TIMEOUT_MAX_S}).", 1)
+    },
     default_level=EnforcementLevel.MANDATORY,
     resource_check=check_timeout,
 )
@@ -272,13 +251,14 @@ MEMORY = Rule(
     description="Lambda functions must set their memory size explicitly.",
     checks="`memorySize` is set explicitly and is `minMb`..`maxMb`.",
     severity=Severity.LOW,
-    remediation="Set `memorySize` (128-10240 MB); power-tune it rather than keeping the 128 MB default.",
+    remediation=f"Set `memorySize` ({MEMORY_MIN_MB}-{MEMORY_MAX_MB} MB); power-tune it rather than keeping the "
+    f"{MEMORY_MIN_MB} MB default.",
     url=f"{DOCS}/configuration-memory.html",
     anchors=["cdk-nag Serverless LambdaDefaultMemorySize", "AWS Config lambda-function-settings-check"],
     resource_types=(FUNCTION,),
     config={
-        "minMb": integer(128, "Smallest memory size allowed, in MB.", 128),
-        "maxMb": integer(10240, "Largest memory size allowed, in MB.", 128),
+        "minMb": integer(MEMORY_MIN_MB, "Smallest memory size allowed, in MB.", MEMORY_MIN_MB),
+        "maxMb": integer(MEMORY_MAX_MB, "Largest memory size allowed, in MB.", MEMORY_MIN_MB),
     },
     default_level=EnforcementLevel.MANDATORY,
     resource_check=check_memory,
@@ -308,7 +288,7 @@ RESERVED_CONCURRENCY = Rule(
     resource_types=(FUNCTION,),
     config={
         "min": integer(1, "Smallest reservation allowed (0 would throttle every invocation).", 0),
-        "max": integer(900, "Largest reservation allowed for one function.", 0),
+        "max": integer(RESERVABLE_CONCURRENCY, "Largest reservation allowed for one function.", 0),
     },
     resource_check=check_reserved_concurrency,
 )
@@ -414,7 +394,7 @@ LOG_RETENTION = Rule(
     resource_types=(LOG_GROUP,),
     config={
         "minDays": integer(1, "Shortest retention allowed, in days.", 1),
-        "maxDays": integer(3653, "Longest retention allowed, in days.", 1),
+        "maxDays": integer(RETENTION_DAYS[-1], "Longest retention allowed, in days.", 1),
         "onlyLambdaLogGroups": boolean(True, "Check only log groups whose name starts with /aws/lambda/."),
     },
     default_level=EnforcementLevel.MANDATORY,

@@ -75,10 +75,14 @@ def check_deprecated(ctx: ResourceContext) -> None:
     if runtime is None:
         return
     info = lifecycle().get(runtime)
-    if info is None:
-        ctx.warn(f"runtime {runtime!r} is not in the lifecycle data ({LIFECYCLE_FILE.name}); not checked.")
-        return
     now = today(ctx.cfg)
+    if info is None:
+        current = sorted(k for k, v in lifecycle().items() if (_date(v.get("deprecated")) or dt.date.max) > now)
+        ctx.violation(
+            f"runtime {runtime!r} is not a Lambda runtime ({LIFECYCLE_FILE.name} lists every one); use one of "
+            f"{', '.join(current)}."
+        )
+        return
     deprecated = _date(info.get("deprecated"))
     successor = info.get("successor") or newest_in_family(runtime)
     blocks = ", ".join(
@@ -115,8 +119,8 @@ def check_latest(ctx: ResourceContext) -> None:
 RUNTIME_DEPRECATED = Rule(
     name="lambda-runtime-deprecated",
     description="Lambda functions must not use a deprecated runtime.",
-    checks="Runtime is not past its AWS deprecation date (lifecycle data kept in the pack); warns `warnDaysAhead` "
-    "days before.",
+    checks="Runtime is a Lambda runtime and not past its AWS deprecation date (lifecycle data generated from "
+    "lambdakit's facts); warns `warnDaysAhead` days before.",
     severity=Severity.HIGH,
     remediation="Set `runtime` to a supported runtime of the same family (the message names the successor) and "
     "redeploy; AWS stops patching deprecated runtimes and later blocks creating and updating them.",

@@ -31,6 +31,7 @@ from ._common import (
     truthy,
 )
 from .dependencies import queue_uses
+from .facts import ACCOUNT_CONCURRENCY_DEFAULT, UNRESERVED_MINIMUM
 
 DOCS = "https://docs.aws.amazon.com/lambda/latest/dg"
 
@@ -44,9 +45,9 @@ def _reserved(fn: StackResource) -> int | Any | None:
 
 
 def check_unreserved(ctx: StackContext) -> None:
-    limit = as_int(ctx.cfg.get("accountConcurrencyLimit")) or 1000
+    limit = as_int(ctx.cfg.get("accountConcurrencyLimit")) or ACCOUNT_CONCURRENCY_DEFAULT
     minimum = as_int(ctx.cfg.get("minimumUnreserved"))
-    minimum = 100 if minimum is None else minimum
+    minimum = UNRESERVED_MINIMUM if minimum is None else minimum
     groups: dict[tuple[str, str], list[tuple[StackResource, int]]] = defaultdict(list)
     for fn in ctx.of_type(FUNCTION):
         value = _reserved(fn)
@@ -328,11 +329,13 @@ UNRESERVED = Rule(
     remediation="Lower reservations or raise the account's concurrency quota (Service Quotas) and set "
     "accountConcurrencyLimit to match.",
     url=f"{DOCS}/lambda-concurrency.html",
-    anchors=["AWS quota (100 unreserved minimum)"],
+    anchors=[f"AWS quota ({UNRESERVED_MINIMUM} unreserved minimum)"],
     resource_types=(FUNCTION,),
     config={
-        "accountConcurrencyLimit": integer(1000, "The account's concurrent executions quota in the region.", 1),
-        "minimumUnreserved": integer(100, "Executions that must stay unreserved.", 0),
+        "accountConcurrencyLimit": integer(
+            ACCOUNT_CONCURRENCY_DEFAULT, "The account's concurrent executions quota in the region.", 1
+        ),
+        "minimumUnreserved": integer(UNRESERVED_MINIMUM, "Executions that must stay unreserved.", 0),
     },
     default_level=EnforcementLevel.MANDATORY,
     stack_check=check_unreserved,

@@ -35,14 +35,16 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from .triggers import check_arn, check_bool, check_int, check_mapping, is_output, opt
-from .validation import ValidationError
+from . import limits
+from .validation import Field, optional
 
 __all__ = [
     "ALARM_KINDS",
-    "AlarmContext",
+    "AlarmPlan",
+    "AlarmTarget",
     "AlarmTuningArgs",
     "AlarmsArgs",
+    "AlarmsPlan",
     "alarm_arns",
     "create_alarms",
     "validate_alarms",
@@ -110,27 +112,24 @@ class AlarmsArgs(TypedDict):
 class _Default:
     threshold: float
     evaluation_periods: int
-    #: (low, high, low inclusive, high inclusive, unit) for the threshold
-    bounds: tuple[float, float, bool, bool, str]
+    bounds: limits.Range
     applies_to: str  # "function", "reserved", "streams", "dlq", "pc"
 
 
 _INF = math.inf
 _DEFAULTS: dict[str, _Default] = {
-    "error_rate": _Default(0.01, 3, (0, 1, False, False, "(a fraction of invocations)"), "function"),
-    "throttles": _Default(0, 3, (0, _INF, True, False, "throttled invocations"), "function"),
-    "duration": _Default(0.8, 3, (0, 1, False, True, "(a share of the timeout)"), "function"),
-    "concurrency": _Default(0.8, 3, (0, 1, False, True, "(a share of reserved concurrency)"), "reserved"),
-    "iterator_age": _Default(60, 3, (0, _INF, False, False, "seconds"), "streams"),
-    "dlq_age": _Default(0, 1, (0, _INF, True, False, "seconds"), "dlq"),
-    "dlq_depth": _Default(0, 1, (0, _INF, True, False, "messages"), "dlq"),
-    "spillover": _Default(0, 3, (0, _INF, True, False, "invocations"), "pc"),
+    "error_rate": _Default(0.01, 3, limits.Range(0, 1, "(a fraction of invocations)", True, True), "function"),
+    "throttles": _Default(0, 3, limits.Range(0, _INF, "throttled invocations"), "function"),
+    "duration": _Default(0.8, 3, limits.Range(0, 1, "(a share of the timeout)", low_open=True), "function"),
+    "concurrency": _Default(0.8, 3, limits.Range(0, 1, "(a share of reserved concurrency)", low_open=True), "reserved"),
+    "iterator_age": _Default(60, 3, limits.Range(0, _INF, "seconds", low_open=True), "streams"),
+    "dlq_age": _Default(0, 1, limits.Range(0, _INF, "seconds"), "dlq"),
+    "dlq_depth": _Default(0, 1, limits.Range(0, _INF, "messages"), "dlq"),
+    "spillover": _Default(0, 3, limits.Range(0, _INF, "invocations"), "pc"),
 }
 #: Every alarm kind, in the order alarms are created.
 ALARM_KINDS: tuple[str, ...] = tuple(_DEFAULTS)
-DEFAULT_PERIOD_SECONDS = 60
-#: CloudWatch: Period x EvaluationPeriods <= 1 day for periods under an hour, <= 7 days otherwise (PutMetricAlarm).
-_MAX_WINDOW_SHORT, _MAX_WINDOW_LONG = 86_400, 604_800
+DEFAULT_PERIOD_SECONDS = limits.METRIC_PERIOD_S
 _NOT_APPLICABLE = {
     "reserved": "the service has no reserved concurrency",
     "streams": "the service has no stream source",
@@ -139,30 +138,29 @@ _NOT_APPLICABLE = {
 }
 
 
-def _alarms_args(args: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The AlarmsArgs in ``args``: either the service's args (its ``alarms`` field) or the AlarmsArgs themselves."""
-    if "alarms" in args:
-        return args["alarms"]
-    return args
+@dataclass(frozen=True)
+class AlarmPlan:
+    """One alarm that applies and is on, with its resolved tuning."""
+
+    kind: str
+    threshold: float
+    period_seconds: int
+    evaluation_periods: int
+    datapoints_to_alarm: int
 
 
-def _describe_bounds(bounds: tuple[float, float, bool, bool, str]) -> str:
-    low, high, low_in, high_in, unit = bounds
-    if high == _INF:
-        return f"{'>=' if low_in else '>'} {low:g} {unit}"
-    return f"in {'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'} {unit}"
+@dataclass(frozen=True)
+class AlarmsPlan:
+    """The service's alarms: who is notified and each alarm that will be created, in :data:`ALARM_KINDS` order."""
 
-
-def _check_threshold(service: str, path: str, value: object, bounds: tuple[float, float, bool, bool, str]) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{service}: {path} must be a number {_describe_bounds(bounds)}, got {value!r}")
-    low, high, low_in, high_in, _ = bounds
-    ok_low = value >= low if low_in else value > low
-    ok_high = value <= high if high_in else value < high
-    if not (ok_low and ok_high and math.isfinite(value)):
-        raise ValidationError(f"{service}: {path} must be {_describe_bounds(bounds)}, got {value!r}")
+    service: str
+    alarm_topic_arn: Any
+    notify_ok: bool
+    #: The function's timeout in seconds (the duration alarm's reference; may be an Output).
+    timeout: Any
+    #: The reserved concurrency (the concurrency alarm's reference), or None.
+    reserved_concurrency: Any
+    alarms: tuple[AlarmPlan, ...]
 
 
 def _has_reserved(reserved_concurrency: object) -> bool:
@@ -171,108 +169,169 @@ def _has_reserved(reserved_concurrency: object) -> bool:
     return reserved_concurrency is not None and reserved_concurrency != 0
 
 
-def _applies(kind: str, *, reserved: bool, streams: bool, dlq: bool, pc: bool) -> bool:
-    return {"function": True, "reserved": reserved, "streams": streams, "dlq": dlq, "pc": pc}[
-        _DEFAULTS[kind].applies_to
-    ]
+def _tuning(field: Field, kind: str, raw: Any) -> AlarmPlan | None:
+    """One alarm's tuning -> its plan, or None when it is turned off."""
+    default = _DEFAULTS[kind]
+    tuning = field.mapping(raw, AlarmTuningArgs)
+    enabled = field.key("enabled").boolean(optional(tuning, "enabled", True))
+    threshold = field.key("threshold").number(
+        optional(tuning, "threshold", default.threshold), default.bounds, plain=True
+    )
+    period = field.key("period_seconds").integer(
+        optional(tuning, "period_seconds", DEFAULT_PERIOD_SECONDS), limits.Range(60, _INF, "seconds"), plain=True
+    )
+    periods = field.key("evaluation_periods").integer(
+        optional(tuning, "evaluation_periods", default.evaluation_periods), limits.Range(1, _INF), plain=True
+    )
+    if period % limits.METRIC_PERIOD_S:
+        raise field.key("period_seconds").fail(
+            f"must be a multiple of 60 (Lambda and SQS publish one-minute metrics), got {period}"
+        )
+    window = limits.ALARM_WINDOW_SHORT_S if period < 3600 else limits.ALARM_WINDOW_LONG_S
+    if period * periods > window:
+        raise field.key("period_seconds").fail(
+            f"x evaluation_periods must be at most {window} seconds for a {period}-second period, got {period} x "
+            f"{periods} = {period * periods}"
+        )
+    datapoints = field.key("datapoints_to_alarm").integer(
+        optional(tuning, "datapoints_to_alarm", periods), limits.Range(1, periods), plain=True
+    )
+    if not enabled:
+        return None
+    return AlarmPlan(kind, float(threshold), period, periods, datapoints)
 
 
 def validate_alarms(
     service: str,
     args: Mapping[str, Any],
     *,
-    timeout: int | None,
-    reserved_concurrency: int | None,
+    timeout: Any,
+    reserved_concurrency: Any,
     has_streams: bool,
     has_dlq: bool,
     has_provisioned_concurrency: bool,
-) -> None:
-    """Check the service's alarm settings; raise ``ValueError``/``TypeError`` naming the field and value.
+) -> AlarmsPlan:
+    """The service's alarm settings -> their plan; raise ``ValueError``/``TypeError`` naming the field and value.
 
-    ``args`` is the service's args (``alarms`` is read) or the AlarmsArgs mapping itself. ``timeout`` and
-    ``reserved_concurrency`` may be Outputs (skipped). Nothing is registered.
+    ``args`` is the service's args (``alarms`` is read) or the AlarmsArgs mapping itself; without alarm settings the
+    defaults apply. ``timeout`` and ``reserved_concurrency`` may be Outputs. Nothing is registered.
     """
-    alarms = _alarms_args(args)
-    if alarms is None:
-        return
-    check_mapping(service, "alarms", alarms, AlarmsArgs)
-    check_bool(service, "alarms.enabled", alarms.get("enabled"))
-    check_bool(service, "alarms.notify_ok", alarms.get("notify_ok"))
-    check_arn(service, "alarms.alarm_topic_arn", alarms.get("alarm_topic_arn"), "sns")
-    reserved = _has_reserved(reserved_concurrency)
+    root = Field(service)
+    raw = args.get("alarms", args)
+    alarms = root.key("alarms").mapping({} if raw is None else raw, AlarmsArgs)
+    field = root.key("alarms")
+    enabled = field.key("enabled").boolean(optional(alarms, "enabled", True))
+    notify_ok = field.key("notify_ok").boolean(optional(alarms, "notify_ok", True))
+    topic = alarms.get("alarm_topic_arn")
+    topic = None if topic is None else field.key("alarm_topic_arn").arn(topic, ("sns",), what="SNS ARN")
+    applies = {
+        "function": True,
+        "reserved": _has_reserved(reserved_concurrency),
+        "streams": has_streams,
+        "dlq": has_dlq,
+        "pc": has_provisioned_concurrency,
+    }
+    planned: list[AlarmPlan] = []
     for kind, default in _DEFAULTS.items():
-        tuning = alarms.get(kind)
-        if tuning is None:
-            continue
-        path = f"alarms.{kind}"
-        check_mapping(service, path, tuning, AlarmTuningArgs)
-        check_bool(service, f"{path}.enabled", tuning.get("enabled"))
-        _check_threshold(service, f"{path}.threshold", tuning.get("threshold"), default.bounds)
-        period = opt(tuning, "period_seconds", DEFAULT_PERIOD_SECONDS)
-        check_int(service, f"{path}.period_seconds", period, 60, None, "seconds")
-        periods = opt(tuning, "evaluation_periods", default.evaluation_periods)
-        check_int(service, f"{path}.evaluation_periods", periods, 1, None)
-        datapoints = tuning.get("datapoints_to_alarm")
-        if is_output(period) or is_output(periods) or is_output(datapoints):
-            raise TypeError(
-                f"{service}: {path} period_seconds, evaluation_periods and datapoints_to_alarm must be plain integers, "
-                f"got {period!r}, {periods!r} and {datapoints!r}"
+        given = alarms.get(kind)
+        plan = _tuning(field.key(kind), kind, {} if given is None else given)
+        if given is not None and given.get("enabled") is True and not applies[default.applies_to]:
+            raise (
+                field.key(kind)
+                .key("enabled")
+                .fail(
+                    f"is True but {_NOT_APPLICABLE[default.applies_to]}; remove it or set it to False, got enabled True"
+                )
             )
-        if period % 60:
-            raise ValidationError(
-                f"{service}: {path}.period_seconds must be a multiple of 60 (Lambda and SQS publish one-minute "
-                f"metrics), got {period}"
-            )
-        window = _MAX_WINDOW_SHORT if period < 3600 else _MAX_WINDOW_LONG
-        if period * periods > window:
-            raise ValidationError(
-                f"{service}: {path}.period_seconds x evaluation_periods must be at most {window} seconds for a "
-                f"{period}-second period, got {period} x {periods} = {period * periods}"
-            )
-        check_int(service, f"{path}.datapoints_to_alarm", datapoints, 1, periods)
-        if tuning.get("enabled") is True and not _applies(
-            kind, reserved=reserved, streams=has_streams, dlq=has_dlq, pc=has_provisioned_concurrency
-        ):
-            raise ValidationError(
-                f"{service}: {path}.enabled is True but {_NOT_APPLICABLE[default.applies_to]}; remove it or set it "
-                f"to False, got enabled True"
-            )
-    if timeout is not None and not is_output(timeout) and (isinstance(timeout, bool) or not isinstance(timeout, int)):
-        raise TypeError(f"{service}: timeout must be an integer number of seconds, got {timeout!r}")
-    if reserved_concurrency is not None and not is_output(reserved_concurrency):
-        check_int(service, "reserved_concurrency", reserved_concurrency, 0, None)
+        if plan is not None and applies[default.applies_to]:
+            planned.append(plan)
+    return AlarmsPlan(
+        service=service,
+        alarm_topic_arn=topic,
+        notify_ok=notify_ok,
+        timeout=root.key("timeout").integer(timeout, limits.TIMEOUT_S),
+        reserved_concurrency=None
+        if reserved_concurrency is None
+        else root.key("reserved_concurrency").integer(reserved_concurrency, limits.Range(0, _INF)),
+        alarms=tuple(planned) if enabled else (),
+    )
 
 
 @dataclass
-class AlarmContext:
-    """What the alarms watch, from the service being built."""
+class AlarmTarget:
+    """What the alarms watch, known once the service's resources exist."""
 
     function_name: pulumi.Input[str]
     """The function's name (the FunctionName dimension)."""
     alias_name: pulumi.Input[str]
     """The alias whose metrics are watched (Resource = "<function>:<alias>")."""
-    timeout: pulumi.Input[int]
-    """The function's timeout in seconds (the duration alarm's reference)."""
-    reserved_concurrency: pulumi.Input[int] | None = None
-    """Reserved concurrency, or None when unreserved (no concurrency alarm)."""
-    stream_source_count: int = 0
-    """Number of Kinesis/DynamoDB stream sources (iterator age alarm when > 0)."""
     dlq_queue_name: pulumi.Input[str] | None = None
     """Name of the service's SQS dead-letter queue, or None (no DLQ alarms)."""
-    has_provisioned_concurrency: bool = False
-    """Whether the alias has provisioned concurrency (spillover alarm)."""
     tags: Mapping[str, pulumi.Input[str]] | None = None
     """Tags for every alarm."""
 
 
+#: Errors / Invocations; FILL turns missing datapoints into 0 and IF keeps an idle minute at 0 instead of
+#: dividing by zero (which CloudWatch would drop, leaving the alarm in INSUFFICIENT_DATA).
+ERROR_RATE_EXPRESSION = "IF(FILL(m_invocations, 0) > 0, FILL(m_errors, 0) / FILL(m_invocations, 0), 0)"
+
+
+@dataclass(frozen=True)
+class _Watch:
+    """What a single-metric alarm watches, and how its threshold and description are made."""
+
+    namespace: str
+    metric: str
+    #: ``Sum``/``Maximum``, or a percentile such as ``p99`` (an extended statistic).
+    statistic: str
+    #: ``alias`` (FunctionName + Resource), ``function`` (FunctionName) or ``queue`` (the DLQ's QueueName).
+    dimensions: str
+    #: Filled in with ``threshold``, ``resource`` (function:alias), ``function``, ``queue`` and ``service``.
+    description: str
+    #: The threshold in the metric's unit: ``threshold * scale``, times the reference when there is one.
+    scale: float = 1
+    reference: str | None = None  # "timeout" or "reserved"
+
+
+_WATCHES: dict[str, _Watch] = {
+    "throttles": _Watch("AWS/Lambda", "Throttles", "Sum", "alias", "Throttles (Sum) of {resource} is above {t:g}"),
+    # Duration is in milliseconds, the timeout in seconds.
+    "duration": _Watch(
+        "AWS/Lambda", "Duration", "p99", "alias", "p99 duration of {resource} is above {t:.0%} of the timeout",
+        1000, "timeout",
+    ),
+    # Reserved concurrency is a function-level setting, so it is compared with the function's metric.
+    "concurrency": _Watch(
+        "AWS/Lambda", "ConcurrentExecutions", "Maximum", "function",
+        "Concurrent executions of {function} are above {t:.0%} of reserved concurrency", 1, "reserved",
+    ),
+    # IteratorAge is in milliseconds.
+    "iterator_age": _Watch(
+        "AWS/Lambda", "IteratorAge", "Maximum", "alias", "IteratorAge (Maximum) of {resource} is above {t:g} s", 1000
+    ),
+    "dlq_age": _Watch(
+        "AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", "queue",
+        "Dead-letter queue {queue} of {service} holds failed events (ApproximateAgeOfOldestMessage)",
+    ),
+    "dlq_depth": _Watch(
+        "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "queue",
+        "Dead-letter queue {queue} of {service} holds failed events (ApproximateNumberOfMessagesVisible)",
+    ),
+    "spillover": _Watch(
+        "AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", "Sum", "alias",
+        "ProvisionedConcurrencySpilloverInvocations (Sum) of {resource} is above {t:g}",
+    ),
+}  # fmt: skip
+
+
 def _metric(
-    metric_id: str, name: str, stat: str, period: int, dims: Mapping[str, pulumi.Input[str]], namespace: str
-) -> "aws.cloudwatch.MetricAlarmMetricQueryArgs":
+    metric_id: str, name: str, period: int, dims: Mapping[str, pulumi.Input[str]]
+) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
     return aws.cloudwatch.MetricAlarmMetricQueryArgs(
         id=metric_id,
         return_data=False,
         metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-            namespace=namespace, metric_name=name, stat=stat, period=period, dimensions=dict(dims)
+            namespace="AWS/Lambda", metric_name=name, stat="Sum", period=period, dimensions=dict(dims)
         ),
     )
 
@@ -284,147 +343,73 @@ def _scaled(value: pulumi.Input[int] | None, factor: float) -> pulumi.Output[flo
     return pulumi.Output.from_input(value).apply(scale)  # type: ignore[arg-type]
 
 
-#: Errors / Invocations; FILL turns missing datapoints into 0 and IF keeps an idle minute at 0 instead of
-#: dividing by zero (which CloudWatch would drop, leaving the alarm in INSUFFICIENT_DATA).
-ERROR_RATE_EXPRESSION = "IF(FILL(m_invocations, 0) > 0, FILL(m_errors, 0) / FILL(m_invocations, 0), 0)"
-
-
-def create_alarms(
-    service: str, args: Mapping[str, Any], ctx: AlarmContext, parent: pulumi.Resource
-) -> "list[aws.cloudwatch.MetricAlarm]":
-    """Register the service's alarms as children of ``parent``; returns them in :data:`ALARM_KINDS` order.
-
-    ``args`` is the service's args (``alarms`` is read) or the AlarmsArgs mapping itself; without alarm settings the
-    defaults apply. Validates first with the same checks as :func:`validate_alarms`.
-    """
-    reserved = ctx.reserved_concurrency
-    plain_timeout = None if is_output(ctx.timeout) else ctx.timeout
-    validate_alarms(
-        service,
-        args,
-        timeout=plain_timeout,  # type: ignore[arg-type]
-        reserved_concurrency=reserved,  # type: ignore[arg-type]
-        has_streams=ctx.stream_source_count > 0,
-        has_dlq=ctx.dlq_queue_name is not None,
-        has_provisioned_concurrency=ctx.has_provisioned_concurrency,
-    )
-    alarms: Mapping[str, Any] = _alarms_args(args) or {}
-    if not opt(alarms, "enabled", True):
-        return []
-    topic = alarms.get("alarm_topic_arn")
-    actions = [topic] if topic is not None else []
-    ok_actions = actions if opt(alarms, "notify_ok", True) else []
-    fn = ctx.function_name
-    resource = pulumi.Output.concat(fn, ":", ctx.alias_name)
+def _spec(plan: AlarmsPlan, alarm: AlarmPlan, target: AlarmTarget) -> dict[str, Any]:
+    """The metric half of one alarm's arguments (what it watches and the threshold)."""
+    fn, threshold = target.function_name, alarm.threshold
+    resource = pulumi.Output.concat(fn, ":", target.alias_name)
     alias_dims: dict[str, pulumi.Input[str]] = {"FunctionName": fn, "Resource": resource}
-    created: list[aws.cloudwatch.MetricAlarm] = []
-
-    for kind, default in _DEFAULTS.items():
-        tuning: Mapping[str, Any] = alarms.get(kind) or {}
-        applies = _applies(
-            kind,
-            reserved=_has_reserved(reserved),
-            streams=ctx.stream_source_count > 0,
-            dlq=ctx.dlq_queue_name is not None,
-            pc=ctx.has_provisioned_concurrency,
-        )
-        if not applies or not opt(tuning, "enabled", True):
-            continue
-        threshold = float(opt(tuning, "threshold", default.threshold))
-        period = int(opt(tuning, "period_seconds", DEFAULT_PERIOD_SECONDS))
-        periods = int(opt(tuning, "evaluation_periods", default.evaluation_periods))
-        common: dict[str, Any] = {
-            "name": pulumi.Output.concat(resource.apply(lambda r: r.replace(":", "-")), "-", kind.replace("_", "-")),
-            "comparison_operator": "GreaterThanThreshold",
-            "evaluation_periods": periods,
-            "datapoints_to_alarm": int(opt(tuning, "datapoints_to_alarm", periods)),
-            "treat_missing_data": "notBreaching",
-            "alarm_actions": actions,
-            "ok_actions": ok_actions,
-            "tags": dict(ctx.tags) if ctx.tags else None,
+    if alarm.kind == "error_rate":
+        return {
+            "alarm_description": pulumi.Output.concat(
+                "More than ", f"{threshold:.2%}", " of invocations of ", resource, " failed"
+            ),
+            "threshold": threshold,
+            "metric_queries": [
+                _metric("m_errors", "Errors", alarm.period_seconds, alias_dims),
+                _metric("m_invocations", "Invocations", alarm.period_seconds, alias_dims),
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="e_error_rate", expression=ERROR_RATE_EXPRESSION, label="Error rate", return_data=True
+                ),
+            ],
         }
-        spec: dict[str, Any]
-        if kind == "error_rate":
-            spec = {
-                "alarm_description": pulumi.Output.concat(
-                    "More than ", f"{threshold:.2%}", " of invocations of ", resource, " failed"
-                ),
-                "threshold": threshold,
-                "metric_queries": [
-                    _metric("m_errors", "Errors", "Sum", period, alias_dims, "AWS/Lambda"),
-                    _metric("m_invocations", "Invocations", "Sum", period, alias_dims, "AWS/Lambda"),
-                    aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                        id="e_error_rate", expression=ERROR_RATE_EXPRESSION, label="Error rate", return_data=True
-                    ),
-                ],
-            }
-        elif kind == "duration":
-            share = threshold
-            spec = {
-                "alarm_description": pulumi.Output.concat(
-                    "p99 duration of ", resource, f" is above {share:.0%} of the timeout"
-                ),
-                "namespace": "AWS/Lambda",
-                "metric_name": "Duration",
-                "extended_statistic": "p99",
-                "dimensions": alias_dims,
-                # Duration is in milliseconds, the timeout in seconds.
-                "threshold": _scaled(ctx.timeout, 1000 * share),
-            }
-        elif kind == "concurrency":
-            share = threshold
-            spec = {
-                "alarm_description": pulumi.Output.concat(
-                    "Concurrent executions of ", fn, f" are above {share:.0%} of reserved concurrency"
-                ),
-                "namespace": "AWS/Lambda",
-                "metric_name": "ConcurrentExecutions",
-                "statistic": "Maximum",
-                # Reserved concurrency is a function-level setting, so it is compared with the function's metric.
-                "dimensions": {"FunctionName": fn},
-                "threshold": _scaled(reserved, share),
-            }
-        elif kind in ("dlq_age", "dlq_depth"):
-            metric = "ApproximateAgeOfOldestMessage" if kind == "dlq_age" else "ApproximateNumberOfMessagesVisible"
-            spec = {
-                "alarm_description": pulumi.Output.concat(
-                    "Dead-letter queue ", ctx.dlq_queue_name or "", f" of {service} holds failed events ({metric})"
-                ),
-                "namespace": "AWS/SQS",
-                "metric_name": metric,
-                "statistic": "Maximum",
-                "dimensions": {"QueueName": ctx.dlq_queue_name},
-                "threshold": threshold,
-            }
-        else:
-            metric, statistic, scale, unit = {
-                "throttles": ("Throttles", "Sum", 1, ""),
-                "iterator_age": ("IteratorAge", "Maximum", 1000, " s"),  # IteratorAge is in milliseconds
-                "spillover": ("ProvisionedConcurrencySpilloverInvocations", "Sum", 1, ""),
-            }[kind]
-            spec = {
-                "alarm_description": pulumi.Output.concat(
-                    metric, " (", statistic, ") of ", resource, f" is above {threshold:g}{unit}"
-                ),
-                "namespace": "AWS/Lambda",
-                "metric_name": metric,
-                "statistic": statistic,
-                "dimensions": alias_dims,
-                "threshold": threshold * scale,
-            }
-        if "metric_queries" not in spec:
-            spec["period"] = period
+    watch = _WATCHES[alarm.kind]
+    dimensions = {"alias": alias_dims, "function": {"FunctionName": fn}, "queue": {"QueueName": target.dlq_queue_name}}
+    names = {"resource": resource, "function": fn, "queue": target.dlq_queue_name or ""}
+    references = {"timeout": plan.timeout, "reserved": plan.reserved_concurrency}
+    statistic = (
+        {"extended_statistic": watch.statistic} if watch.statistic.startswith("p") else {"statistic": watch.statistic}
+    )
+    return {
+        "alarm_description": pulumi.Output.all(**names).apply(
+            lambda values: watch.description.format(**values, t=threshold, service=plan.service)
+        ),
+        "namespace": watch.namespace,
+        "metric_name": watch.metric,
+        **statistic,
+        "dimensions": dimensions[watch.dimensions],
+        "period": alarm.period_seconds,
+        "threshold": threshold * watch.scale
+        if watch.reference is None
+        else _scaled(references[watch.reference], watch.scale * threshold),
+    }
+
+
+def create_alarms(plan: AlarmsPlan, target: AlarmTarget, parent: pulumi.Resource) -> list[aws.cloudwatch.MetricAlarm]:
+    """Register the planned alarms as children of ``parent``; returns them in :data:`ALARM_KINDS` order."""
+    actions = [plan.alarm_topic_arn] if plan.alarm_topic_arn is not None else []
+    ok_actions = actions if plan.notify_ok else []
+    resource = pulumi.Output.concat(target.function_name, ":", target.alias_name)
+    created: list[aws.cloudwatch.MetricAlarm] = []
+    for alarm in plan.alarms:
+        kind = alarm.kind.replace("_", "-")
         created.append(
             aws.cloudwatch.MetricAlarm(
-                f"{service}-alarm-{kind.replace('_', '-')}",
-                **common,
-                **spec,
+                f"{plan.service}-alarm-{kind}",
+                name=pulumi.Output.concat(resource.apply(lambda r: r.replace(":", "-")), "-", kind),
+                comparison_operator="GreaterThanThreshold",
+                evaluation_periods=alarm.evaluation_periods,
+                datapoints_to_alarm=alarm.datapoints_to_alarm,
+                treat_missing_data="notBreaching",
+                alarm_actions=actions,
+                ok_actions=ok_actions,
+                tags=dict(target.tags) if target.tags else None,
+                **_spec(plan, alarm, target),
                 opts=pulumi.ResourceOptions(parent=parent),
             )
         )
     return created
 
 
-def alarm_arns(alarms: "Sequence[aws.cloudwatch.MetricAlarm]") -> pulumi.Output[list[str]]:
+def alarm_arns(alarms: Sequence[aws.cloudwatch.MetricAlarm]) -> pulumi.Output[list[str]]:
     """The alarms' ARNs as one Output (the component's ``alarm_arns`` output)."""
     return pulumi.Output.all(*[a.arn for a in alarms]).apply(list)

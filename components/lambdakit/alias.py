@@ -19,19 +19,8 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from . import limits
-from .validation import (
-    as_list,
-    as_mapping,
-    check_choice,
-    check_int_range,
-    check_known_keys,
-    check_later,
-    check_name,
-    check_number_range,
-    fail,
-    is_unknown,
-)
+from . import limits, schedules
+from .validation import Field, is_unknown, optional
 
 
 class ScheduledScalingArgs(TypedDict):
@@ -71,46 +60,138 @@ class ProvisionedConcurrencyArgs(TypedDict):
     """Scale the count with utilization. Defaults to none (a fixed count)."""
 
 
-PC_KEYS = tuple(ProvisionedConcurrencyArgs.__annotations__)
-AUTOSCALING_KEYS = tuple(AutoscalingArgs.__annotations__)
-SCHEDULED_KEYS = tuple(ScheduledScalingArgs.__annotations__)
+@dataclass(frozen=True)
+class ScheduledActionPlan:
+    name: str
+    schedule: Any
+    min_capacity: Any
+    max_capacity: Any
+    timezone: Any
 
 
-@dataclass
+@dataclass(frozen=True)
+class AutoscalingPlan:
+    min_capacity: Any
+    max_capacity: Any
+    target_utilization: Any
+    scheduled_actions: tuple[ScheduledActionPlan, ...]
+
+
+@dataclass(frozen=True)
+class ProvisionedPlan:
+    count: Any
+    autoscaling: AutoscalingPlan | None
+
+
+@dataclass(frozen=True)
 class AliasPlan:
-    name: Any
+    """The alias, its canary routing and its provisioned concurrency, checked."""
+
+    name: str
     stable_version: Any
     canary_weight: Any
-    provisioned: dict[str, Any] | None
+    provisioned: ProvisionedPlan | None
 
     @property
     def canary_requested(self) -> bool:
         return self.stable_version is not None and self.canary_weight is not None
 
 
-def _check_version(service: str, field: str, value: Any) -> None:
-    def check(v: Any) -> None:
+def _version(field: Field, value: Any) -> Any:
+    def check(v: Any) -> Any:
+        if isinstance(v, int) and not isinstance(v, bool):
+            v = str(v)  # `pulumi config set ... 7` stores a number; a version is its decimal text
         if v == "$LATEST":
-            raise fail(service, field, "must be a published version number, never $LATEST (AWS rejects routing on it)")
-        if not isinstance(v, str) or not limits.VERSION_RE.match(v):
-            raise fail(service, field, f"must be a published version number such as '3', got {v!r}")
+            raise field.fail("must be a published version number, never $LATEST (AWS rejects routing on it)")
+        if not isinstance(v, str) or not limits.VERSION_RE.fullmatch(v) or not v.isascii():
+            raise field.fail(f"must be a published version number such as '3', got {v!r}")
+        return v
 
-    check_later(value, check)
+    return field.later(value, check)
 
 
-def _check_weight(service: str, value: Any) -> None:
-    def check(v: Any) -> None:
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            raise TypeError(f"{service}: canary_weight must be a number strictly between 0 and 1, got {v!r}")
-        low, high = limits.WEIGHT_EXCLUSIVE
-        if not low < v < high:
-            raise fail(service, "canary_weight", f"must be strictly between 0 and 1, got {v}")
+def _at_most(field: Field, value: Any, ceiling: Any, what: str) -> Any:
+    """``value`` (checked 1..reservable already), also at most ``ceiling`` when that is only known at deploy time."""
+    if not is_unknown(ceiling):
+        return value
 
-    check_later(value, check)
+    def check(values: list[Any]) -> Any:
+        v, high = values
+        if isinstance(high, int) and v > max(high, 1):
+            raise field.fail(f"must be 1-{max(high, 1)} ({what}), got {v}")
+        return v
+
+    return pulumi.Output.all(value, ceiling).apply(check)
+
+
+def _scheduled_action(field: Field, raw: Any, capacity: limits.Range) -> ScheduledActionPlan:
+    action = field.mapping(raw, ScheduledScalingArgs)
+    name = field.key("name").string(
+        action["name"],
+        max_len=limits.SCHEDULED_ACTION_NAME_MAX,
+        pattern=limits.SCHEDULED_ACTION_NAME_RE,
+        what="a scheduled action name (no ':', '/', '|', control characters or surrounding spaces)",
+        plain=True,
+    )
+    zone = action.get("timezone")
+    return ScheduledActionPlan(
+        name=name,
+        schedule=schedules.check_expression(field.key("schedule"), action["schedule"], schedules.WITH_AT),
+        min_capacity=None
+        if action.get("min_capacity") is None
+        else field.key("min_capacity").integer(action["min_capacity"], capacity),
+        max_capacity=None
+        if action.get("max_capacity") is None
+        else field.key("max_capacity").integer(action["max_capacity"], capacity),
+        timezone=None if zone is None else schedules.check_time_zone(field.key("timezone"), zone),
+    )
+
+
+def _autoscaling(field: Field, raw: Any, upper: int, reserved: Any) -> AutoscalingPlan:
+    scaling = field.mapping(raw, AutoscalingArgs)
+    capacity = limits.Range(1, upper)
+    low = field.key("min_capacity").integer(scaling["min_capacity"], capacity)
+    high = field.key("max_capacity").integer(scaling["max_capacity"], capacity)
+    high = _at_most(field.key("max_capacity"), high, reserved, "the reserved concurrency")
+
+    def ordered(values: list[Any]) -> Any:
+        lowest, highest = values
+        if highest < lowest:
+            raise field.key("max_capacity").fail(f"must be at least min_capacity ({lowest}), got {highest}")
+        return highest
+
+    high = pulumi.Output.all(low, high).apply(ordered) if is_unknown(low) or is_unknown(high) else ordered([low, high])
+    actions = field.key("scheduled_actions").sequence(optional(scaling, "scheduled_actions", []))
+    return AutoscalingPlan(
+        min_capacity=low,
+        max_capacity=high,
+        target_utilization=field.key("target_utilization").number(
+            optional(scaling, "target_utilization", 0.7), limits.TARGET_UTILIZATION
+        ),
+        scheduled_actions=tuple(
+            _scheduled_action(field.key("scheduled_actions").index(i), a, capacity) for i, a in enumerate(actions)
+        ),
+    )
+
+
+def _provisioned(field: Field, raw: Any, reserved: Any, reservable: int) -> ProvisionedPlan:
+    pc = field.mapping(raw, ProvisionedConcurrencyArgs)
+    # Provisioned concurrency comes out of the reserved concurrency when there is one, else out of what the account
+    # may reserve (its limit less the 100 that must stay unreserved).
+    plain_reserved = isinstance(reserved, int) and not isinstance(reserved, bool)
+    upper = reserved if plain_reserved else reservable
+    count = field.key("count").integer(pc["count"], limits.Range(1, max(upper, 1)))
+    count = _at_most(field.key("count"), count, reserved, "the reserved concurrency")
+    scaling = pc.get("autoscaling")
+    return ProvisionedPlan(
+        count=count,
+        autoscaling=None if scaling is None else _autoscaling(field.key("autoscaling"), scaling, upper, reserved),
+    )
 
 
 def validate_alias(
-    service: str,
+    owner: str,
+    *,
     alias_name: Any,
     stable_version: Any,
     canary_weight: Any,
@@ -118,89 +199,35 @@ def validate_alias(
     reserved: Any,
     reservable: int,
 ) -> AliasPlan:
-    check_name(
-        service,
-        "alias_name",
+    """The alias settings -> its plan. ``reserved`` is the (checked) reserved concurrency or None."""
+    root = Field(owner)
+    name = root.key("alias_name").string(
         alias_name,
-        limits.ALIAS_NAME_MAX,
-        limits.ALIAS_NAME_RE,
-        "letters, digits, '-' and '_' (and not only digits)",
+        max_len=limits.ALIAS_NAME_MAX,
+        pattern=limits.ALIAS_NAME_RE,
+        must="contain only letters, digits, '-' and '_' (and not only digits)",
+        plain=True,
     )
     if stable_version is not None:
-        if isinstance(stable_version, int) and not isinstance(stable_version, bool):
-            stable_version = str(stable_version)
-        _check_version(service, "stable_version", stable_version)
+        stable_version = _version(root.key("stable_version"), stable_version)
     if canary_weight is not None:
         if stable_version is None:
-            raise fail(
-                service,
-                "canary_weight",
+            raise root.key("canary_weight").fail(
                 f"needs stable_version: the alias keeps the stable version and routes the weight to the new one "
-                f"(got canary_weight={canary_weight!r} without stable_version)",
+                f"(got canary_weight={canary_weight!r} without stable_version)"
             )
-        _check_weight(service, canary_weight)
-    plan = AliasPlan(alias_name, stable_version, canary_weight, None)
-    if provisioned is None:
-        return plan
-    pc = as_mapping(service, "provisioned_concurrency", provisioned)
-    check_known_keys(service, "provisioned_concurrency", pc, PC_KEYS)
-    if pc.get("count") is None:
-        raise fail(service, "provisioned_concurrency.count", "is required (at least 1)")
-    count = pc["count"]
-    # Provisioned concurrency comes out of the reserved concurrency when there is one, else out of what the account
-    # may reserve (its limit less the 100 that must stay unreserved).
-    upper = reserved if isinstance(reserved, int) and not isinstance(reserved, bool) else reservable
-    check_int_range(service, "provisioned_concurrency.count", count, limits.Range(1, max(upper, 1)))
-    autoscaling = None
-    if pc.get("autoscaling") is not None:
-        a = as_mapping(service, "provisioned_concurrency.autoscaling", pc["autoscaling"])
-        check_known_keys(service, "provisioned_concurrency.autoscaling", a, AUTOSCALING_KEYS)
-        for key in ("min_capacity", "max_capacity"):
-            if a.get(key) is None:
-                raise fail(service, f"provisioned_concurrency.autoscaling.{key}", "is required")
-        low, high = a["min_capacity"], a["max_capacity"]
-        check_int_range(service, "provisioned_concurrency.autoscaling.min_capacity", low, limits.Range(1, upper))
-        check_int_range(service, "provisioned_concurrency.autoscaling.max_capacity", high, limits.Range(1, upper))
-        if isinstance(low, int) and isinstance(high, int) and high < low:
-            raise fail(
-                service,
-                "provisioned_concurrency.autoscaling.max_capacity",
-                f"must be at least min_capacity ({low}), got {high}",
-            )
-        target = a.get("target_utilization", 0.7)
-        check_number_range(
-            service, "provisioned_concurrency.autoscaling.target_utilization", target, limits.TARGET_UTILIZATION
+        low, high = limits.WEIGHT_EXCLUSIVE
+        canary_weight = root.key("canary_weight").number(
+            canary_weight, limits.Range(low, high, low_open=True, high_open=True), what="strictly between 0 and 1"
         )
-        scheduled = []
-        for i, item in enumerate(
-            as_list(service, "provisioned_concurrency.autoscaling.scheduled_actions", a.get("scheduled_actions"))
-        ):
-            field = f"provisioned_concurrency.autoscaling.scheduled_actions[{i}]"
-            s = as_mapping(service, field, item)
-            check_known_keys(service, field, s, SCHEDULED_KEYS)
-            if not s.get("name") or not s.get("schedule"):
-                raise fail(service, field, f"needs a name and a schedule, got {dict(s)!r}")
-            sched = s["schedule"]
-            if not is_unknown(sched) and not (
-                isinstance(sched, str) and sched.startswith(("cron(", "rate(", "at(")) and sched.endswith(")")
-            ):
-                raise fail(service, f"{field}.schedule", f"must be cron(...), rate(...) or at(...), got {sched!r}")
-            for key in ("min_capacity", "max_capacity"):
-                if s.get(key) is not None:
-                    check_int_range(service, f"{field}.{key}", s[key], limits.Range(1, upper))
-            if s.get("timezone") is not None and not is_unknown(s["timezone"]):
-                import zoneinfo
-
-                check_choice(service, f"{field}.timezone", s["timezone"], zoneinfo.available_timezones())
-            scheduled.append(dict(s))
-        autoscaling = {
-            "min_capacity": low,
-            "max_capacity": high,
-            "target_utilization": target,
-            "scheduled_actions": scheduled,
-        }
-    plan.provisioned = {"count": count, "autoscaling": autoscaling}
-    return plan
+    return AliasPlan(
+        name=name,
+        stable_version=stable_version,
+        canary_weight=canary_weight,
+        provisioned=None
+        if provisioned is None
+        else _provisioned(root.key("provisioned_concurrency"), provisioned, reserved, reservable),
+    )
 
 
 def routing_for(plan: AliasPlan, new_version: pulumi.Output[str]) -> tuple[Any, Any]:
@@ -224,6 +251,75 @@ def routing_for(plan: AliasPlan, new_version: pulumi.Output[str]) -> tuple[Any, 
     return plan.stable_version, routing_out.apply(lambda r: aws.lambda_.AliasRoutingConfigArgs(**r) if r else None)
 
 
+def create_alias(
+    service: str, plan: AliasPlan, function: "aws.lambda_.Function", parent: pulumi.Resource
+) -> "aws.lambda_.Alias":
+    """The alias ``<service>-alias`` on the stable (or newest) version, routing the canary weight."""
+    function_version, routing = routing_for(plan, function.version)
+    return aws.lambda_.Alias(
+        f"{service}-alias",
+        name=plan.name,
+        function_name=function.name,
+        function_version=function_version,
+        routing_config=routing,
+        description=f"lambdakit alias of {service}",
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def _create_autoscaling(
+    service: str,
+    scaling: AutoscalingPlan,
+    function_name: pulumi.Input[str],
+    alias: "aws.lambda_.Alias",
+    config: pulumi.Resource,
+    parent: pulumi.Resource,
+) -> list[pulumi.Resource]:
+    resource_id = pulumi.Output.concat("function:", function_name, ":", alias.name)
+    target = aws.appautoscaling.Target(
+        f"{service}-pc-target",
+        service_namespace="lambda",
+        scalable_dimension="lambda:function:ProvisionedConcurrency",
+        resource_id=resource_id,
+        min_capacity=scaling.min_capacity,
+        max_capacity=scaling.max_capacity,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[config]),
+    )
+    tracking = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs
+    metric = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
+    policy = aws.appautoscaling.Policy(
+        f"{service}-pc-utilization",
+        policy_type="TargetTrackingScaling",
+        service_namespace=target.service_namespace,
+        scalable_dimension=target.scalable_dimension,
+        resource_id=target.resource_id,
+        target_tracking_scaling_policy_configuration=tracking(
+            target_value=scaling.target_utilization,
+            predefined_metric_specification=metric(predefined_metric_type="LambdaProvisionedConcurrencyUtilization"),
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[target]),
+    )
+    created: list[pulumi.Resource] = [target, policy]
+    for i, action in enumerate(scaling.scheduled_actions):
+        created.append(
+            aws.appautoscaling.ScheduledAction(
+                f"{service}-pc-schedule-{i}",
+                name=action.name,
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                schedule=action.schedule,
+                timezone=action.timezone,
+                scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
+                    min_capacity=action.min_capacity,
+                    max_capacity=action.max_capacity,
+                ),
+                opts=pulumi.ResourceOptions(parent=parent, depends_on=[target]),
+            )
+        )
+    return created
+
+
 def create_provisioned_concurrency(
     service: str,
     plan: AliasPlan,
@@ -231,63 +327,19 @@ def create_provisioned_concurrency(
     alias: "aws.lambda_.Alias",
     parent: pulumi.Resource,
 ) -> list[pulumi.Resource]:
+    """Provisioned concurrency on the alias, and its autoscaling when asked for."""
     if plan.provisioned is None:
         return []
     pc = plan.provisioned
-    autoscaling = pc["autoscaling"]
     # Autoscaling owns the count once enabled; a canary in progress must not change it (AWS rejects the call).
-    ignore = ["provisionedConcurrentExecutions"] if autoscaling or plan.canary_requested else []
+    ignore = ["provisionedConcurrentExecutions"] if pc.autoscaling or plan.canary_requested else []
     config = aws.lambda_.ProvisionedConcurrencyConfig(
         f"{service}-pc",
         function_name=function_name,
         qualifier=alias.name,
-        provisioned_concurrent_executions=pc["count"],
+        provisioned_concurrent_executions=pc.count,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[alias], ignore_changes=ignore),
     )
-    created: list[pulumi.Resource] = [config]
-    if not autoscaling:
-        return created
-    resource_id = pulumi.Output.concat("function:", function_name, ":", alias.name)
-    dimension = "lambda:function:ProvisionedConcurrency"
-    target = aws.appautoscaling.Target(
-        f"{service}-pc-target",
-        service_namespace="lambda",
-        scalable_dimension=dimension,
-        resource_id=resource_id,
-        min_capacity=autoscaling["min_capacity"],
-        max_capacity=autoscaling["max_capacity"],
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[config]),
-    )
-    policy = aws.appautoscaling.Policy(
-        f"{service}-pc-utilization",
-        policy_type="TargetTrackingScaling",
-        service_namespace=target.service_namespace,
-        scalable_dimension=target.scalable_dimension,
-        resource_id=target.resource_id,
-        target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-            target_value=autoscaling["target_utilization"],
-            predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                predefined_metric_type="LambdaProvisionedConcurrencyUtilization",
-            ),
-        ),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[target]),
-    )
-    created += [target, policy]
-    for i, action in enumerate(autoscaling["scheduled_actions"]):
-        created.append(
-            aws.appautoscaling.ScheduledAction(
-                f"{service}-pc-schedule-{i}",
-                name=action["name"],
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
-                schedule=action["schedule"],
-                timezone=action.get("timezone"),
-                scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
-                    min_capacity=action.get("min_capacity"),
-                    max_capacity=action.get("max_capacity"),
-                ),
-                opts=pulumi.ResourceOptions(parent=parent, depends_on=[target]),
-            )
-        )
-    return created
+    if pc.autoscaling is None:
+        return [config]
+    return [config, *_create_autoscaling(service, pc.autoscaling, function_name, alias, config, parent)]

@@ -53,9 +53,13 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict, Unpack
+
+from . import limits
 
 __all__ = [
     "ARCHITECTURES",
+    "BuildOptions",
     "Bundle",
     "PackagingError",
     "build_function_bundle",
@@ -69,7 +73,7 @@ __all__ = [
     "source_files",
 ]
 
-ARCHITECTURES = ("arm64", "x86_64")
+ARCHITECTURES = limits.ARCHITECTURES
 # The machine name wheels use for each Lambda architecture.
 _WHEEL_MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
 
@@ -86,12 +90,10 @@ _MANYLINUX_FLOOR = 17  # manylinux2014 == manylinux_2_17; older wheels come in t
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 COMPRESS_LEVEL = 6
 _UNIX = 3  # ZipInfo.create_system for Unix: external_attr then carries the POSIX mode
-# Lambda rejects a deployment package (function or layer) that unzips to more than 250 MB.
-# Source: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-UNZIPPED_MAX_BYTES = 262_144_000
-# A zip uploaded directly (pulumi-aws `code`, i.e. CreateFunction/PublishLayerVersion ZipFile) may be at most 50 MB;
-# larger packages must go through S3. Not enforced here: the caller knows how the bundle is uploaded.
-ZIPPED_DIRECT_UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+# Lambda rejects a deployment package (function or layer) that unzips to more than 250 MB; a zip uploaded directly
+# may be at most 50 MB, which is not enforced here: the caller knows how the bundle is uploaded.
+UNZIPPED_MAX_BYTES = limits.UNZIPPED_MAX_BYTES
+ZIPPED_DIRECT_UPLOAD_MAX_BYTES = limits.ZIPPED_DIRECT_UPLOAD_MAX_BYTES
 
 BUILD_SUBDIR = Path(".lambdakit") / "build"
 # Bump when the install command or the normalisation below changes, so old cache entries are not reused.
@@ -453,52 +455,52 @@ def _merge(deps: Iterable[tuple[str, Path]], source: Iterable[tuple[str, Path]])
     return merged
 
 
+class BuildOptions(TypedDict, total=False):
+    """Where a bundle is written and cached, and how its folder setting is named in messages."""
+
+    build_dir: str | os.PathLike[str] | None
+    """Folder of the zips; defaults to ``<cwd>/.lambdakit/build``."""
+    cache_dir: str | os.PathLike[str] | None
+    """Root of the dependency cache; defaults to ``$LAMBDAKIT_CACHE_DIR`` or ``~/.cache/lambdakit``."""
+    field: str
+    """The caller's name for the folder setting, used in error messages; defaults to ``source_path``."""
+
+
+def _gather(
+    source_dir: str, runtime: str, architecture: str, name: str, options: BuildOptions
+) -> tuple[Path, dict[str, Path], dict[str, Path]]:
+    """(the folder, its own files but requirements.txt, the installed requirements), every input checked."""
+    field = options.get("field", "source_path")
+    _check_target(name, runtime, architecture)
+    root = _check_source_dir(name, field, source_dir)
+    files = {k: v for k, v in source_files(root).items() if k != "requirements.txt"}
+    return root, files, _dependencies(root, name, field, runtime, architecture, options.get("cache_dir"))
+
+
 def build_function_bundle(
-    source_dir: str,
-    *,
-    runtime: str,
-    architecture: str,
-    name: str,
-    build_dir: str | os.PathLike[str] | None = None,
-    cache_dir: str | os.PathLike[str] | None = None,
-    field: str = "source_path",
+    source_dir: str, *, runtime: str, architecture: str, name: str, **options: Unpack[BuildOptions]
 ) -> Bundle:
     """Zip a function's source folder, with its ``requirements.txt`` installed at the zip's root.
 
-    ``name`` names the bundle file and prefixes error messages; ``field`` is the caller's name for the folder
-    setting, used in error messages. ``build_dir`` defaults to ``<cwd>/.lambdakit/build``; ``cache_dir`` to
-    ``$LAMBDAKIT_CACHE_DIR`` or ``~/.cache/lambdakit``.
+    ``name`` names the bundle file and prefixes error messages; see :class:`BuildOptions` for the rest.
     """
-    _check_target(name, runtime, architecture)
-    root = _check_source_dir(name, field, source_dir)
-    source = {k: v for k, v in source_files(root).items() if k != "requirements.txt"}
-    deps = _dependencies(root, name, field, runtime, architecture, cache_dir)
-    return _finish(name, _merge(deps.items(), source.items()), build_dir)
+    _, files, deps = _gather(source_dir, runtime, architecture, name, options)
+    return _finish(name, _merge(deps.items(), files.items()), options.get("build_dir"))
 
 
 def build_layer_bundle(
-    source_dir: str,
-    *,
-    runtime: str,
-    architecture: str,
-    name: str,
-    build_dir: str | os.PathLike[str] | None = None,
-    cache_dir: str | os.PathLike[str] | None = None,
-    field: str = "source_path",
+    source_dir: str, *, runtime: str, architecture: str, name: str, **options: Unpack[BuildOptions]
 ) -> Bundle:
     """Zip a layer folder. For a Python runtime, everything lands under ``python/`` (what Lambda puts on
     ``sys.path`` from ``/opt``): a folder already laid out as ``python/...`` is kept as is, otherwise its files are
     placed under ``python/``; ``requirements.txt`` is installed into ``python/``. Other runtimes' layers are zipped as
     they are laid out (e.g. ``nodejs/node_modules/...``).
     """
-    _check_target(name, runtime, architecture)
-    root = _check_source_dir(name, field, source_dir)
-    files = {k: v for k, v in source_files(root).items() if k != "requirements.txt"}
-    deps = _dependencies(root, name, field, runtime, architecture, cache_dir)
-    is_python = python_version(runtime) is not None
-    if is_python and not (root / "python").is_dir():
+    root, files, deps = _gather(source_dir, runtime, architecture, name, options)
+    if python_version(runtime) is not None and not (root / "python").is_dir():
         files = {f"python/{k}": v for k, v in files.items()}
-    return _finish(name, _merge(((f"python/{k}", v) for k, v in deps.items()), files.items()), build_dir)
+    deps = {f"python/{k}": v for k, v in deps.items()}
+    return _finish(name, _merge(deps.items(), files.items()), options.get("build_dir"))
 
 
 def bundle_from_zip(zip_path: str) -> Bundle:

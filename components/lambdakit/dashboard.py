@@ -9,20 +9,22 @@ are read on the alias (``Resource = "<function>:<alias>"``) like the alarms, so 
 # annotations at run time and does not resolve string annotations.
 
 import json
-import re
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from .triggers import check_bool, check_int, check_mapping, check_sequence, check_str, opt
-from .validation import ValidationError
+from . import limits
+from .validation import Field, ValidationError, is_unknown, optional
 
 __all__ = [
     "MAX_WIDGETS",
-    "DashboardService",
+    "DashboardPlan",
     "DashboardServiceArgs",
+    "DashboardServicePlan",
     "LambdaDashboard",
     "LambdaDashboardArgs",
     "create_dashboard",
@@ -30,11 +32,9 @@ __all__ = [
     "validate_dashboard",
 ]
 
-#: CloudWatch: a dashboard body holds 0-500 widgets (Dashboard Body Structure; CloudWatch quotas). Each graph here
-#: carries at most two metrics, far below the 500 metrics a graph widget may hold.
-MAX_WIDGETS = 500
-#: PutDashboard: names are at most 255 characters of A-Z, a-z, 0-9, "-" and "_".
-_DASHBOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+#: Each graph here carries at most two metrics, far below the 500 metrics a graph widget may hold; the dashboard's
+#: own limit is on widgets.
+MAX_WIDGETS = limits.DASHBOARD_MAX_WIDGETS
 _GRID = 24
 _WIDTH, _HEIGHT = 8, 6
 
@@ -56,10 +56,6 @@ class DashboardServiceArgs(TypedDict):
     """ARNs of the service's alarms, shown as an alarm-status widget. Defaults to none (no alarm widget)."""
 
 
-DashboardService = DashboardServiceArgs
-"""Alias used by ``create_dashboard``'s signature."""
-
-
 class LambdaDashboardArgs(TypedDict):
     """Inputs of the LambdaDashboard component."""
 
@@ -72,45 +68,101 @@ class LambdaDashboardArgs(TypedDict):
     """Period of every graph in seconds, a multiple of 60. Defaults to 60."""
 
 
-def _widget_count(service: Mapping[str, Any]) -> int:
+def _widget_count(service: "DashboardServicePlan") -> int:
     return (
         1  # title row
         + 4  # invocations/errors, throttles, duration, concurrency
-        + (1 if service.get("has_streams") else 0)
-        + (1 if service.get("dlq_queue_name") is not None else 0)
-        + (1 if service.get("alarm_arns") else 0)
+        + (1 if service.has_streams else 0)
+        + (1 if service.dlq_queue_name is not None else 0)
+        + (1 if service.alarm_arns is not None and (is_unknown(service.alarm_arns) or service.alarm_arns) else 0)
+    )
+
+
+@dataclass(frozen=True)
+class DashboardServicePlan:
+    """One service's row, checked and defaulted."""
+
+    title: str
+    function_name: Any
+    alias_name: Any
+    has_streams: bool
+    dlq_queue_name: Any
+    #: The alarm ARNs (a list, or an Output of one such as ``LambdaService.alarm_arns``), or None for no widget.
+    alarm_arns: Any
+
+
+@dataclass(frozen=True)
+class DashboardPlan:
+    """A dashboard: its resource name, physical name, graph period and rows."""
+
+    name: str
+    dashboard_name: str
+    period_seconds: int
+    services: tuple[DashboardServicePlan, ...]
+
+
+def _alarm_arn(field: Field, arn: Any) -> Any:
+    return field.arn(arn, ("cloudwatch",), what="CloudWatch alarm ARN")
+
+
+def _service(field: Field, raw: Any) -> DashboardServicePlan:
+    service = field.mapping(raw, DashboardServiceArgs)
+    arns = service.get("alarm_arns")
+    dlq = service.get("dlq_queue_name")
+    return DashboardServicePlan(
+        title=field.key("title").string(service["title"], max_len=256, plain=True),
+        function_name=field.key("function_name").string(
+            service["function_name"],
+            max_len=limits.FUNCTION_NAME_MAX,
+            pattern=limits.FUNCTION_NAME_RE,
+            what="a function name (letters, digits, '-' and '_')",
+        ),
+        alias_name=field.key("alias_name").string(
+            optional(service, "alias_name", "live"),
+            max_len=limits.ALIAS_NAME_MAX,
+            pattern=limits.ALIAS_NAME_RE,
+            what="an alias name (letters, digits, '-' and '_', not only digits)",
+        ),
+        has_streams=field.key("has_streams").boolean(optional(service, "has_streams", False)),
+        dlq_queue_name=None if dlq is None else field.key("dlq_queue_name").string(dlq, max_len=80),
+        alarm_arns=None if arns is None else field.key("alarm_arns").items(arns, _alarm_arn),
     )
 
 
 def validate_dashboard(
-    name: str, services: object, *, dashboard_name: object = None, period_seconds: object = 60
-) -> None:
-    """Check the dashboard's inputs against CloudWatch's limits; raise naming the field and value."""
-    check_str(name, "dashboard_name", dashboard_name)
-    if isinstance(dashboard_name, str) and not _DASHBOARD_NAME.fullmatch(dashboard_name):
-        raise ValidationError(
-            f"{name}: dashboard_name must be 1-255 characters of A-Z, a-z, 0-9, '-' and '_', got {dashboard_name!r}"
-        )
-    check_int(name, "period_seconds", period_seconds, 60, None, "seconds")
-    if isinstance(period_seconds, int) and period_seconds % 60:
-        raise ValidationError(f"{name}: period_seconds must be a multiple of 60, got {period_seconds}")
-    entries = check_sequence(name, "services", services)
+    name: str,
+    services: object,
+    *,
+    dashboard_name: object = None,
+    period_seconds: object = 60,
+    resource_name: str | None = None,
+) -> DashboardPlan:
+    """The dashboard's inputs -> its plan, checked against CloudWatch's limits; raise naming ``name``, the field and
+    the value. The dashboard resource is ``resource_name`` (default ``name``), its physical name ``dashboard_name``
+    (default ``<name>-<stack>``)."""
+    root = Field(name)
+    physical = root.key("dashboard_name").string(
+        f"{name}-{pulumi.get_stack()}" if dashboard_name is None else dashboard_name,
+        pattern=limits.DASHBOARD_NAME_RE,
+        what="1-255 characters of A-Z, a-z, 0-9, '-' and '_'",
+        plain=True,
+    )
+    period = root.key("period_seconds").integer(
+        60 if period_seconds is None else period_seconds, limits.Range(60, math.inf, "seconds"), plain=True
+    )
+    if period % limits.METRIC_PERIOD_S:
+        raise root.key("period_seconds").fail(f"must be a multiple of 60, got {period}")
+    entries = root.key("services").sequence(services, what="a list of services")
     if not entries:
-        raise ValidationError(f"{name}: services must list at least one service, got []")
-    for i, service in enumerate(entries):
-        path = f"services[{i}]"
-        check_mapping(name, path, service, DashboardServiceArgs)
-        check_str(name, f"{path}.title", service["title"])
-        check_str(name, f"{path}.function_name", service["function_name"])
-        check_bool(name, f"{path}.has_streams", service.get("has_streams"))
-        if service.get("alarm_arns") is not None:
-            check_sequence(name, f"{path}.alarm_arns", service["alarm_arns"])
-    widgets = sum(_widget_count(s) for s in entries)
+        raise root.key("services").fail("must list at least one service, got []")
+    plans = tuple(_service(root.key("services").index(i), s) for i, s in enumerate(entries))
+    widgets = sum(_widget_count(s) for s in plans)
     if widgets > MAX_WIDGETS:
         raise ValidationError(
-            f"{name}: the dashboard would hold {widgets} widgets for {len(entries)} services; CloudWatch allows at "
+            f"{name}: the dashboard would hold {widgets} widgets for {len(plans)} services; CloudWatch allows at "
             f"most {MAX_WIDGETS} per dashboard: split the services over several dashboards"
         )
+    return DashboardPlan(resource_name or name, physical, period, plans)
 
 
 def dashboard_body(services: Sequence[Mapping[str, Any]], region: str, period: int = 60) -> str:
@@ -188,40 +240,32 @@ def dashboard_body(services: Sequence[Mapping[str, Any]], region: str, period: i
     return json.dumps({"start": "-PT3H", "periodOverride": "inherit", "widgets": widgets}, ensure_ascii=False)
 
 
-def _resolved(services: Sequence[Mapping[str, Any]]) -> pulumi.Output[list[dict[str, Any]]]:
+def _resolved(services: Sequence[DashboardServicePlan]) -> pulumi.Output[list[dict[str, Any]]]:
     """The services with their Output fields (names, alarm ARNs) resolved."""
     return pulumi.Output.all(
         *[
             pulumi.Output.all(
-                title=s["title"],
-                function_name=s["function_name"],
-                alias_name=opt(s, "alias_name", "live"),
-                has_streams=bool(opt(s, "has_streams", False)),
-                dlq_queue_name=s.get("dlq_queue_name"),
-                alarm_arns=pulumi.Output.all(*(s.get("alarm_arns") or [])),
+                title=s.title,
+                function_name=s.function_name,
+                alias_name=s.alias_name,
+                has_streams=s.has_streams,
+                dlq_queue_name=s.dlq_queue_name,
+                alarm_arns=s.alarm_arns if s.alarm_arns is not None else [],
             )
             for s in services
         ]
     ).apply(lambda resolved: [dict(r) for r in resolved])
 
 
-def create_dashboard(
-    name: str,
-    services: Sequence[DashboardService],
-    parent: pulumi.Resource | None = None,
-    *,
-    dashboard_name: str | None = None,
-    period_seconds: int = 60,
-) -> "aws.cloudwatch.Dashboard":
-    """Register a CloudWatch dashboard ``name`` with a row of widgets per service (validated first)."""
-    validate_dashboard(name, services, dashboard_name=dashboard_name, period_seconds=period_seconds)
+def create_dashboard(plan: DashboardPlan, parent: pulumi.Resource | None = None) -> "aws.cloudwatch.Dashboard":
+    """Register the planned CloudWatch dashboard with a row of widgets per service."""
     region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=parent)).region
-    body = pulumi.Output.all(_resolved(services), region).apply(
-        lambda values: dashboard_body(values[0], values[1], period_seconds)
+    body = pulumi.Output.all(_resolved(plan.services), region).apply(
+        lambda values: dashboard_body(values[0], values[1], plan.period_seconds)
     )
     return aws.cloudwatch.Dashboard(
-        name,
-        dashboard_name=dashboard_name or f"{name}-{pulumi.get_stack()}",
+        plan.name,
+        dashboard_name=plan.dashboard_name,
         dashboard_body=body,
         opts=pulumi.ResourceOptions(parent=parent),
     )
@@ -236,20 +280,17 @@ class LambdaDashboard(pulumi.ComponentResource):
     """ARN of the CloudWatch dashboard."""
 
     def __init__(self, name: str, args: LambdaDashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        validate_dashboard(
+        # Everything is validated before the component registers itself, so bad input leaves nothing behind.
+        a = Field(name).mapping(args, LambdaDashboardArgs)
+        plan = validate_dashboard(
             name,
-            args.get("services"),
-            dashboard_name=args.get("dashboard_name"),
-            period_seconds=opt(args, "period_seconds", 60),
+            a["services"],
+            dashboard_name=a.get("dashboard_name"),
+            period_seconds=a.get("period_seconds"),
+            resource_name=f"{name}-dashboard",
         )
         super().__init__("lambdakit:index:LambdaDashboard", name, None, opts)
-        dashboard = create_dashboard(
-            f"{name}-dashboard",
-            args["services"],
-            parent=self,
-            dashboard_name=args.get("dashboard_name") or f"{name}-{pulumi.get_stack()}",
-            period_seconds=opt(args, "period_seconds", 60),
-        )
+        dashboard = create_dashboard(plan, parent=self)
         self.dashboard_name = dashboard.dashboard_name
         self.dashboard_arn = dashboard.dashboard_arn
         self.register_outputs({"dashboard_name": self.dashboard_name, "dashboard_arn": self.dashboard_arn})

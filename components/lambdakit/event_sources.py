@@ -1,9 +1,13 @@
-"""Event source mappings (SQS queues, DynamoDB and Kinesis streams), bound to the alias ARN."""
+"""Event source mappings (SQS queues, DynamoDB and Kinesis streams), bound to the alias ARN.
+
+Each kind of source is a TypedDict of inputs, a frozen plan of checked, defaulted values (``validate_*``) and a
+``create_*`` that registers the mapping from the plan alone. A new kind of source is a new trio beside these.
+"""
 
 # No `from __future__ import annotations` here: Pulumi's component schema inference reads these TypedDicts'
 # annotations at run time and does not resolve string annotations.
-import json
-from collections.abc import Mapping, Sequence
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
@@ -11,17 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import limits
-from .validation import (
-    as_list,
-    as_mapping,
-    check_choice,
-    check_int_range,
-    check_known_keys,
-    check_later,
-    fail,
-    is_unknown,
-    require_type,
-)
+from .validation import Field, is_unknown, optional
 
 
 class SqsSourceArgs(TypedDict):
@@ -80,252 +74,308 @@ class StreamSourceArgs(TypedDict):
     """Whether the mapping polls. Defaults to true."""
 
 
-SQS_KEYS = tuple(SqsSourceArgs.__annotations__)
-STREAM_KEYS = tuple(StreamSourceArgs.__annotations__)
+@dataclass(frozen=True)
+class SqsSourcePlan:
+    """An SQS source, checked and defaulted. Output fields carry their checks (they fail the deployment)."""
 
-
-@dataclass
-class ResolvedSource:
-    """A source after defaults and duck-typed resource arguments are resolved."""
-
-    kind: str  # "sqs" or "stream"
     index: int
-    arn: Any
-    settings: dict[str, Any]
-    queue: Any = None  # an aws.sqs.Queue passed as queue_arn, for the visibility timeout check
+    queue_arn: Any
+    batch_size: Any
+    maximum_batching_window: Any
+    report_batch_item_failures: Any
+    maximum_concurrency: Any
+    filters: tuple[Any, ...]
+    enabled: Any
+    #: The ``aws.sqs.Queue`` given as ``queue_arn``, whose visibility timeout is compared with the function timeout.
+    queue: Any = None
 
 
-def _arn_of(value: Any, attr: str) -> Any:
-    """`aws.sqs.Queue` -> arn, `aws.dynamodb.Table` -> stream_arn, anything else unchanged."""
-    if isinstance(value, pulumi.Resource):
-        return getattr(value, attr)
-    return value
+@dataclass(frozen=True)
+class StreamSourcePlan:
+    """A DynamoDB or Kinesis stream source, checked and defaulted."""
+
+    index: int
+    stream_arn: Any
+    starting_position: Any
+    starting_position_timestamp: Any
+    batch_size: Any
+    maximum_batching_window: Any
+    bisect_batch_on_error: Any
+    maximum_retry_attempts: Any
+    maximum_record_age: Any
+    on_failure_destination_arn: Any
+    parallelization_factor: Any
+    tumbling_window: Any
+    report_batch_item_failures: Any
+    filters: tuple[Any, ...]
+    enabled: Any
 
 
-def _check_filters(service: str, field: str, filters: Any) -> None:
-    items = as_list(service, field, filters)
-    if len(items) > limits.MAX_FILTERS:
-        raise fail(service, field, f"may hold at most {limits.MAX_FILTERS} patterns, got {len(items)}")
-    for i, pattern in enumerate(items):
-
-        def check(p: Any, i: int = i) -> None:
-            try:
-                parsed = json.loads(p)
-            except (TypeError, ValueError) as exc:
-                raise fail(service, f"{field}[{i}]", f"must be a JSON object pattern, got {p!r} ({exc})") from None
-            if not isinstance(parsed, dict):
-                raise fail(service, f"{field}[{i}]", f"must be a JSON object pattern, got {p!r}")
-
-        check_later(pattern, check)
+SourcePlan = SqsSourcePlan | StreamSourcePlan
+DESTINATION_SERVICES = ("sqs", "sns", "s3")
 
 
-def validate_sqs(service: str, index: int, raw: Any, function_timeout: Any) -> ResolvedSource:
-    field = f"sqs_sources[{index}]"
-    src = as_mapping(service, field, raw)
-    check_known_keys(service, field, src, SQS_KEYS)
-    if "queue_arn" not in src or src["queue_arn"] is None:
-        raise fail(service, f"{field}.queue_arn", "is required")
-    queue = src["queue_arn"] if isinstance(src["queue_arn"], aws.sqs.Queue) else None
-    arn = _arn_of(src["queue_arn"], "arn")
-    require_type(service, f"{field}.queue_arn", arn, str, "an SQS queue ARN")
-    settings = {
-        "batch_size": src.get("batch_size", 10),
-        "maximum_batching_window": src.get("maximum_batching_window", 0),
-        "report_batch_item_failures": src.get("report_batch_item_failures", True),
-        "maximum_concurrency": src.get("maximum_concurrency"),
-        "filters": as_list(service, f"{field}.filters", src.get("filters")),
-        "enabled": src.get("enabled", True),
-    }
-    window = settings["maximum_batching_window"]
-    check_int_range(service, f"{field}.maximum_batching_window", window, limits.BATCHING_WINDOW_S)
-    batch = settings["batch_size"]
+def _filter(field: Field, value: Any) -> Any:
+    def pattern(parsed: Any) -> None:
+        if not isinstance(parsed, dict):
+            raise field.fail(f"must be a JSON object pattern, got {parsed!r}")
 
-    def check_batch(resolved_arn: Any) -> None:
-        fifo = isinstance(resolved_arn, str) and resolved_arn.endswith(".fifo")
-        if is_unknown(batch):
-            return
-        if fifo:
+    return field.json_text(value, check=pattern)
+
+
+def _filters(field: Field, value: Any) -> tuple[Any, ...]:
+    items = field.sequence([] if value is None else value, max_len=limits.MAX_FILTERS, what="a list of JSON patterns")
+    return tuple(_filter(field.index(i), item) for i, item in enumerate(items))
+
+
+def _sqs_batch(field: Field, batch: Any, arn: Any, window: Any) -> Any:
+    """The batch size, checked against the queue kind (FIFO: 1-10) and the window (1-10,000 with one)."""
+
+    def check(values: list[Any]) -> Any:
+        size, queue, seconds = values
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise field.wrong("an integer (1-10 or, with a batching window, 1-10000)", size)
+        if isinstance(queue, str) and queue.endswith(".fifo"):
             rng, why = limits.SQS_FIFO_BATCH, " for a FIFO queue"
-        elif not is_unknown(window) and window:
+        elif seconds:
             rng, why = limits.SQS_BATCH_WITH_WINDOW, " with a batching window"
         else:
             rng, why = limits.SQS_BATCH, " without a batching window (set maximum_batching_window for up to 10,000)"
-        if isinstance(batch, bool) or not isinstance(batch, int):
-            raise TypeError(f"{service}: {field}.batch_size must be an integer, got {batch!r}")
-        if batch not in rng:
-            raise fail(service, f"{field}.batch_size", f"must be {rng.describe()}{why}, got {batch}")
+        if size not in rng:
+            raise field.fail(f"must be {rng.describe()}{why}, got {size}")
+        return size
 
-    if is_unknown(arn):
-        if is_unknown(batch) or not (isinstance(batch, int) and batch in limits.SQS_FIFO_BATCH):
-            # Only a batch over 10 depends on the queue being FIFO; wait for the ARN to say.
-            arn = check_later(arn, check_batch)
-        else:
-            check_batch(None)
-    else:
-        if not arn.startswith("arn:") or ":sqs:" not in arn:
-            raise fail(service, f"{field}.queue_arn", f"must be an SQS queue ARN (arn:aws:sqs:...), got {arn!r}")
-        check_batch(arn)
-    if settings["maximum_concurrency"] is not None:
-        check_int_range(
-            service, f"{field}.maximum_concurrency", settings["maximum_concurrency"], limits.SQS_MAX_CONCURRENCY
-        )
-    _check_filters(service, f"{field}.filters", settings["filters"])
-    return ResolvedSource("sqs", index, arn, settings, queue)
+    if any(is_unknown(v) for v in (batch, arn, window)):
+        return pulumi.Output.all(batch, arn, window).apply(check)
+    return check([batch, arn, window])
 
 
-def validate_stream(service: str, index: int, raw: Any) -> ResolvedSource:
-    field = f"stream_sources[{index}]"
-    src = as_mapping(service, field, raw)
-    check_known_keys(service, field, src, STREAM_KEYS)
-    if src.get("stream_arn") is None:
-        raise fail(service, f"{field}.stream_arn", "is required")
-    arn = _arn_of(src["stream_arn"], "stream_arn" if isinstance(src["stream_arn"], aws.dynamodb.Table) else "arn")
-    require_type(service, f"{field}.stream_arn", arn, str, "a DynamoDB or Kinesis stream ARN")
-    if src.get("starting_position") is None:
-        raise fail(
-            service,
-            f"{field}.starting_position",
-            f"is required for streams: one of {', '.join(limits.STARTING_POSITIONS)}",
-        )
-
-    def check_arn(a: Any) -> None:
-        if not isinstance(a, str) or not (
-            (":dynamodb:" in a and "/stream/" in a) or (":kinesis:" in a and ":stream/" in a)
-        ):
-            raise fail(service, f"{field}.stream_arn", f"must be a DynamoDB stream or Kinesis stream ARN, got {a!r}")
-
-    arn = check_later(arn, check_arn)
-    settings = {
-        "starting_position": src["starting_position"],
-        "starting_position_timestamp": src.get("starting_position_timestamp"),
-        "batch_size": src.get("batch_size", 100),
-        "maximum_batching_window": src.get("maximum_batching_window", 0),
-        "bisect_batch_on_error": src.get("bisect_batch_on_error", True),
-        "maximum_retry_attempts": src.get("maximum_retry_attempts", 3),
-        "maximum_record_age": src.get("maximum_record_age", 86_400),
-        "on_failure_destination_arn": src.get("on_failure_destination_arn"),
-        "parallelization_factor": src.get("parallelization_factor", 1),
-        "tumbling_window": src.get("tumbling_window"),
-        "report_batch_item_failures": src.get("report_batch_item_failures", True),
-        "filters": as_list(service, f"{field}.filters", src.get("filters")),
-        "enabled": src.get("enabled", True),
-    }
-    check_choice(service, f"{field}.starting_position", settings["starting_position"], limits.STARTING_POSITIONS)
-    if settings["starting_position"] == "AT_TIMESTAMP" and settings["starting_position_timestamp"] is None:
-        raise fail(service, f"{field}.starting_position_timestamp", "is required with AT_TIMESTAMP")
-    check_int_range(service, f"{field}.batch_size", settings["batch_size"], limits.STREAM_BATCH)
-    check_int_range(
-        service, f"{field}.maximum_batching_window", settings["maximum_batching_window"], limits.BATCHING_WINDOW_S
+def validate_sqs_source(owner: str, index: int, raw: Any) -> SqsSourcePlan:
+    """``sqs_sources[index]`` -> its plan; plain values are checked now, Outputs when they resolve."""
+    field = Field(owner, f"sqs_sources[{index}]")
+    src = field.mapping(raw, SqsSourceArgs)
+    given = src["queue_arn"]
+    queue = given if isinstance(given, aws.sqs.Queue) else None
+    arn = field.key("queue_arn").arn(queue.arn if queue is not None else given, ("sqs",), what="SQS queue ARN")
+    window = field.key("maximum_batching_window").integer(
+        optional(src, "maximum_batching_window", 0), limits.BATCHING_WINDOW_S
     )
-    check_int_range(
-        service, f"{field}.maximum_retry_attempts", settings["maximum_retry_attempts"], limits.STREAM_RETRIES
+    concurrency = src.get("maximum_concurrency")
+    return SqsSourcePlan(
+        index=index,
+        queue_arn=arn,
+        batch_size=_sqs_batch(field.key("batch_size"), optional(src, "batch_size", 10), arn, window),
+        maximum_batching_window=window,
+        report_batch_item_failures=field.key("report_batch_item_failures").boolean(
+            optional(src, "report_batch_item_failures", True), plain=False
+        ),
+        maximum_concurrency=None
+        if concurrency is None
+        else field.key("maximum_concurrency").integer(concurrency, limits.SQS_MAX_CONCURRENCY),
+        filters=_filters(field.key("filters"), src.get("filters")),
+        enabled=field.key("enabled").boolean(optional(src, "enabled", True), plain=False),
+        queue=queue,
     )
-    check_int_range(service, f"{field}.maximum_record_age", settings["maximum_record_age"], limits.STREAM_RECORD_AGE_S)
-    check_int_range(
-        service, f"{field}.parallelization_factor", settings["parallelization_factor"], limits.PARALLELIZATION_FACTOR
-    )
-    if settings["tumbling_window"] is not None:
-        check_int_range(service, f"{field}.tumbling_window", settings["tumbling_window"], limits.TUMBLING_WINDOW_S)
-    dest = settings["on_failure_destination_arn"]
-    if dest is not None:
-        check_later(
-            dest, lambda d: _check_destination(service, f"{field}.on_failure_destination_arn", d, ("sqs", "sns", "s3"))
-        )
-    _check_filters(service, f"{field}.filters", settings["filters"])
-    return ResolvedSource("stream", index, arn, settings)
 
 
-def _check_destination(service: str, field: str, arn: Any, services: tuple[str, ...]) -> None:
-    kind = destination_service(arn)
-    if kind not in services:
-        raise fail(service, field, f"must be the ARN of one of: {', '.join(services)}; got {arn!r}")
+def _stream_arn(field: Field, given: Any) -> Any:
+    if isinstance(given, aws.dynamodb.Table):
+        given = given.stream_arn
+    elif isinstance(given, aws.kinesis.Stream):
+        given = given.arn
+
+    def check(arn: Any) -> Any:
+        field.arn(arn, ("dynamodb", "kinesis"), what="DynamoDB stream or Kinesis stream ARN", plain=True)
+        resource = arn.split(":", 5)[5]
+        if not (resource.startswith("table/") and "/stream/" in resource) and not resource.startswith("stream/"):
+            raise field.fail(f"must be a DynamoDB stream or Kinesis stream ARN, got {arn!r}")
+        return arn
+
+    return field.later(given, check)
 
 
-def destination_service(arn: Any) -> str | None:
-    """'sqs', 'sns', 'lambda', 'events', 's3' for an ARN string, else None."""
-    if not isinstance(arn, str) or not arn.startswith("arn:"):
+def _timestamp(field: Field, value: Any, position: Any) -> Any:
+    if value is None:
+        if position == "AT_TIMESTAMP":
+            raise field.fail("is required with AT_TIMESTAMP")
         return None
-    parts = arn.split(":")
-    return parts[2] if len(parts) > 2 else None
+    if not is_unknown(position) and position != "AT_TIMESTAMP":
+        raise field.fail(f"only applies with starting_position AT_TIMESTAMP, got starting_position {position!r}")
+
+    def check(text: Any) -> Any:
+        field.string(text, what="an RFC 3339 timestamp", plain=True)
+        try:
+            dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise field.fail(f"must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z, got {text!r}") from None
+        return text
+
+    return field.later(value, check)
 
 
-def check_visibility_timeout(service: str, source: ResolvedSource, function_timeout: Any) -> None:
-    """SQS visibility timeout must be at least 6x the function timeout (Lambda's SQS guidance)."""
-    if source.queue is None:
-        return
-    field = f"sqs_sources[{source.index}].queue_arn"
-
-    def check(values: list[Any]) -> None:
-        visibility, timeout = values
-        visibility = 30 if visibility is None else visibility  # SQS's default visibility timeout
-        if isinstance(timeout, int) and isinstance(visibility, int):
-            need = limits.SQS_VISIBILITY_TIMEOUT_FACTOR * timeout
-            if visibility < need:
-                raise fail(
-                    service,
-                    field,
-                    f"queue visibility timeout must be at least {limits.SQS_VISIBILITY_TIMEOUT_FACTOR}x the function "
-                    f"timeout ({need} s), got {visibility} s",
-                )
-
-    pulumi.Output.all(source.queue.visibility_timeout_seconds, function_timeout).apply(check)
-
-
-def create_mapping(
-    service: str,
-    source: ResolvedSource,
-    alias_arn: pulumi.Input[str],
-    opts: pulumi.ResourceOptions,
-) -> "aws.lambda_.EventSourceMapping":
-    s = source.settings
-    filters = (
-        aws.lambda_.EventSourceMappingFilterCriteriaArgs(
-            filters=[aws.lambda_.EventSourceMappingFilterCriteriaFilterArgs(pattern=p) for p in s["filters"]]
+def validate_stream_source(owner: str, index: int, raw: Any) -> StreamSourcePlan:
+    """``stream_sources[index]`` -> its plan; plain values are checked now, Outputs when they resolve."""
+    field = Field(owner, f"stream_sources[{index}]")
+    src = field.mapping(raw, StreamSourceArgs)
+    if src.get("starting_position") is None:
+        raise field.key("starting_position").fail(
+            f"is required for streams: one of {', '.join(limits.STARTING_POSITIONS)}"
         )
-        if s["filters"]
-        else None
+    position = field.key("starting_position").choice(src["starting_position"], limits.STARTING_POSITIONS)
+    destination = src.get("on_failure_destination_arn")
+    tumbling = src.get("tumbling_window")
+
+    def integer(key: str, default: int, rng: limits.Range) -> Any:
+        return field.key(key).integer(optional(src, key, default), rng)
+
+    def boolean(key: str) -> Any:
+        return field.key(key).boolean(optional(src, key, True), plain=False)
+
+    return StreamSourcePlan(
+        index=index,
+        stream_arn=_stream_arn(field.key("stream_arn"), src["stream_arn"]),
+        starting_position=position,
+        starting_position_timestamp=_timestamp(
+            field.key("starting_position_timestamp"), src.get("starting_position_timestamp"), position
+        ),
+        batch_size=integer("batch_size", 100, limits.STREAM_BATCH),
+        maximum_batching_window=integer("maximum_batching_window", 0, limits.BATCHING_WINDOW_S),
+        bisect_batch_on_error=boolean("bisect_batch_on_error"),
+        maximum_retry_attempts=integer("maximum_retry_attempts", 3, limits.STREAM_RETRIES),
+        maximum_record_age=integer("maximum_record_age", 86_400, limits.STREAM_RECORD_AGE_S),
+        on_failure_destination_arn=None
+        if destination is None
+        else field.key("on_failure_destination_arn").arn(
+            destination, DESTINATION_SERVICES, what="SQS queue, SNS topic or S3 bucket ARN"
+        ),
+        parallelization_factor=integer("parallelization_factor", 1, limits.PARALLELIZATION_FACTOR),
+        tumbling_window=None
+        if tumbling is None
+        else field.key("tumbling_window").integer(tumbling, limits.TUMBLING_WINDOW_S),
+        report_batch_item_failures=boolean("report_batch_item_failures"),
+        filters=_filters(field.key("filters"), src.get("filters")),
+        enabled=boolean("enabled"),
     )
-    common: dict[str, Any] = {
-        "function_name": alias_arn,
-        "event_source_arn": source.arn,
-        "batch_size": s["batch_size"],
-        "maximum_batching_window_in_seconds": s["maximum_batching_window"] or None,
-        "function_response_types": ["ReportBatchItemFailures"] if s["report_batch_item_failures"] else None,
-        "filter_criteria": filters,
-        "enabled": s["enabled"],
-    }
-    if source.kind == "sqs":
-        scaling = (
-            aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=s["maximum_concurrency"])
-            if s["maximum_concurrency"] is not None
-            else None
-        )
-        return aws.lambda_.EventSourceMapping(
-            f"{service}-sqs-{source.index}", scaling_config=scaling, **common, opts=opts
-        )
-    destination = (
-        aws.lambda_.EventSourceMappingDestinationConfigArgs(
-            on_failure=aws.lambda_.EventSourceMappingDestinationConfigOnFailureArgs(
-                destination_arn=s["on_failure_destination_arn"]
+
+
+def validate_sources(owner: str, sqs: Any, streams: Any) -> tuple[SourcePlan, ...]:
+    """Every event source of a service (``sqs_sources`` then ``stream_sources``), each as its plan."""
+    root = Field(owner)
+    queues = root.key("sqs_sources").sequence([] if sqs is None else sqs, what="a list of settings")
+    plans: list[SourcePlan] = [validate_sqs_source(owner, i, raw) for i, raw in enumerate(queues)]
+    for i, raw in enumerate(root.key("stream_sources").sequence([] if streams is None else streams, what="a list")):
+        plans.append(validate_stream_source(owner, i, raw))
+    return tuple(plans)
+
+
+def _visibility_checked(service: str, plan: SqsSourcePlan, function_timeout: Any) -> Any:
+    """The queue ARN, held back until the queue's visibility timeout is known to be >= 6x the function timeout."""
+    if plan.queue is None:
+        return plan.queue_arn
+    field = Field(service, f"sqs_sources[{plan.index}].queue_arn")
+
+    def check(values: list[Any]) -> Any:
+        arn, visibility, timeout = values
+        visibility = limits.SQS_DEFAULT_VISIBILITY_TIMEOUT_S if visibility is None else visibility
+        need = limits.SQS_VISIBILITY_TIMEOUT_FACTOR * timeout
+        if isinstance(visibility, int) and visibility < need:
+            raise field.fail(
+                f"queue visibility timeout must be at least {limits.SQS_VISIBILITY_TIMEOUT_FACTOR}x the function "
+                f"timeout ({need} s), got {visibility} s"
             )
-        )
-        if s["on_failure_destination_arn"] is not None
+        return arn
+
+    return pulumi.Output.all(plan.queue_arn, plan.queue.visibility_timeout_seconds, function_timeout).apply(check)
+
+
+def _filter_criteria(filters: tuple[Any, ...]) -> Any:
+    if not filters:
+        return None
+    return aws.lambda_.EventSourceMappingFilterCriteriaArgs(
+        filters=[aws.lambda_.EventSourceMappingFilterCriteriaFilterArgs(pattern=p) for p in filters]
+    )
+
+
+def _window(seconds: Any) -> Any:
+    # 0 means "no window": leave the property unset rather than sending 0 (what the provider diff expects).
+    return None if not is_unknown(seconds) and not seconds else seconds
+
+
+def create_sqs_mapping(
+    service: str, plan: SqsSourcePlan, alias_arn: pulumi.Input[str], function_timeout: Any, opts: pulumi.ResourceOptions
+) -> "aws.lambda_.EventSourceMapping":
+    """The SQS mapping ``<service>-sqs-<i>`` on the alias."""
+    scaling = (
+        aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=plan.maximum_concurrency)
+        if plan.maximum_concurrency is not None
         else None
     )
     return aws.lambda_.EventSourceMapping(
-        f"{service}-stream-{source.index}",
-        starting_position=s["starting_position"],
-        starting_position_timestamp=s["starting_position_timestamp"],
-        bisect_batch_on_function_error=s["bisect_batch_on_error"],
-        maximum_retry_attempts=s["maximum_retry_attempts"],
-        maximum_record_age_in_seconds=s["maximum_record_age"],
-        parallelization_factor=s["parallelization_factor"],
-        tumbling_window_in_seconds=s["tumbling_window"],
-        destination_config=destination,
-        **common,
+        f"{service}-sqs-{plan.index}",
+        function_name=alias_arn,
+        event_source_arn=_visibility_checked(service, plan, function_timeout),
+        batch_size=plan.batch_size,
+        maximum_batching_window_in_seconds=_window(plan.maximum_batching_window),
+        function_response_types=_response_types(plan.report_batch_item_failures),
+        filter_criteria=_filter_criteria(plan.filters),
+        enabled=plan.enabled,
+        scaling_config=scaling,
         opts=opts,
     )
 
 
-def settings_summary(source: ResolvedSource) -> Mapping[str, Any]:
-    return {"kind": source.kind, **source.settings}
+def _response_types(report: Any) -> Any:
+    if is_unknown(report):
+        return pulumi.Output.from_input(report).apply(lambda on: ["ReportBatchItemFailures"] if on else None)
+    return ["ReportBatchItemFailures"] if report else None
+
+
+def create_stream_mapping(
+    service: str, plan: StreamSourcePlan, alias_arn: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> "aws.lambda_.EventSourceMapping":
+    """The stream mapping ``<service>-stream-<i>`` on the alias, with its on-failure destination."""
+    destination = (
+        aws.lambda_.EventSourceMappingDestinationConfigArgs(
+            on_failure=aws.lambda_.EventSourceMappingDestinationConfigOnFailureArgs(
+                destination_arn=plan.on_failure_destination_arn
+            )
+        )
+        if plan.on_failure_destination_arn is not None
+        else None
+    )
+    return aws.lambda_.EventSourceMapping(
+        f"{service}-stream-{plan.index}",
+        function_name=alias_arn,
+        event_source_arn=plan.stream_arn,
+        batch_size=plan.batch_size,
+        maximum_batching_window_in_seconds=_window(plan.maximum_batching_window),
+        function_response_types=_response_types(plan.report_batch_item_failures),
+        filter_criteria=_filter_criteria(plan.filters),
+        enabled=plan.enabled,
+        starting_position=plan.starting_position,
+        starting_position_timestamp=plan.starting_position_timestamp,
+        bisect_batch_on_function_error=plan.bisect_batch_on_error,
+        maximum_retry_attempts=plan.maximum_retry_attempts,
+        maximum_record_age_in_seconds=plan.maximum_record_age,
+        parallelization_factor=plan.parallelization_factor,
+        tumbling_window_in_seconds=plan.tumbling_window,
+        destination_config=destination,
+        opts=opts,
+    )
+
+
+def create_mappings(
+    service: str,
+    sources: Sequence[SourcePlan],
+    alias_arn: pulumi.Input[str],
+    function_timeout: Any,
+    opts: pulumi.ResourceOptions,
+) -> "list[aws.lambda_.EventSourceMapping]":
+    """One mapping per source plan, in order."""
+    created = []
+    for plan in sources:
+        if isinstance(plan, SqsSourcePlan):
+            created.append(create_sqs_mapping(service, plan, alias_arn, function_timeout, opts))
+        else:
+            created.append(create_stream_mapping(service, plan, alias_arn, opts))
+    return created

@@ -1,70 +1,228 @@
-"""AWS Lambda limits, as data, in one place.
+"""Every AWS fact lambdakit relies on, as data, in one place: Lambda's limits, runtimes (with their deprecation
+dates), architectures, SnapStart runtimes, log retention values, and the limits of the services around Lambda.
 
-Where botocore's Lambda service model states a limit that applies to the standard (non-managed-instance) function
-it is read from the model, so that a botocore upgrade brings AWS's new numbers with it. The model's ranges for memory
-and timeout (up to 32 GB and 5,400 s) cover Lambda Managed Instances and durable functions; a standard function is
-limited to 10,240 MB and 900 s (Lambda quotas page), so those two are stated here.
+Where botocore's service models state a limit it is read from the model, so that a botocore upgrade brings AWS's new
+numbers with it. The model's ranges for memory and timeout (up to 32 GB and 5,400 s) cover Lambda Managed Instances
+and durable functions; a standard function is limited to 10,240 MB and 900 s (Lambda quotas page), so those two are
+stated here.
+
+The policy pack cannot import botocore (or this package) when the Pulumi CLI runs it, so it reads JSON files
+generated from these facts: ``python -m lambdakit.limits --write`` rewrites them, ``--check`` exits 1 when they are
+stale (a test runs the same check).
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+import functools
+import json
+import math
 import re
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from pathlib import Path
 from typing import Any
 
-import botocore.session
+import botocore.loaders
 
 
-@cache
-def _lambda_model() -> Any:
-    return botocore.session.get_session().get_service_model("lambda")
+@functools.cache
+def _shapes(service: str) -> Mapping[str, Any]:
+    return dict(botocore.loaders.Loader().load_service_model(service, "service-2")["shapes"])
 
 
-def _model_range(shape: str, default: tuple[float, float]) -> tuple[float, float]:
-    try:
-        meta = _lambda_model().shape_for(shape).metadata
-    except Exception:
-        return default
+def _model_range(shape: str, default: tuple[float, float], service: str = "lambda") -> tuple[float, float]:
+    meta = _shapes(service).get(shape, {})
     return meta.get("min", default[0]), meta.get("max", default[1])
+
+
+def _model_max(shape: str, default: int, service: str = "lambda") -> int:
+    return int(_model_range(shape, (0, default), service)[1])
 
 
 @dataclass(frozen=True)
 class Range:
-    """An inclusive numeric range with its unit, for error messages."""
+    """An inclusive (or, with ``low_open``/``high_open``, exclusive) numeric range with its unit, for messages."""
 
     low: float
     high: float
     unit: str = ""
+    low_open: bool = False
+    high_open: bool = False
 
     def __contains__(self, value: object) -> bool:
-        return isinstance(value, int | float) and not isinstance(value, bool) and self.low <= value <= self.high
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
 
     def describe(self) -> str:
-        low = int(self.low) if float(self.low).is_integer() else self.low
-        high = int(self.high) if float(self.high).is_integer() else self.high
-        return f"{low}-{high}{' ' + self.unit if self.unit else ''}"
+        unit = f" {self.unit}" if self.unit else ""
+        if self.high == math.inf:
+            return f"{'>' if self.low_open else '>='} {_number(self.low)}{unit}"
+        if not (self.low_open or self.high_open):
+            return f"{_number(self.low)}-{_number(self.high)}{unit}"
+        left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+        return f"in {left}{_number(self.low)}, {_number(self.high)}{right}{unit}"
 
 
-def _r(shape: str, default: tuple[float, float], unit: str = "") -> Range:
-    low, high = _model_range(shape, default)
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _r(shape: str, default: tuple[float, float], unit: str = "", service: str = "lambda") -> Range:
+    low, high = _model_range(shape, default, service)
     return Range(low, high, unit)
 
 
-# Function configuration (Lambda quotas: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+# --- runtimes ---------------------------------------------------------------------------------------------------------
+
+
+def today() -> dt.date:
+    """Today's date (UTC) for the runtime lifecycle checks."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """One Lambda runtime and its lifecycle (dates are None where AWS has announced none)."""
+
+    name: str
+    deprecated: dt.date | None
+    create_block: dt.date | None
+    update_block: dt.date | None
+    successor: str | None
+    #: Runs only as a container image (no zip functions or layers).
+    image_only: bool = False
+
+
+RUNTIME_SOURCE = (
+    "AWS Lambda runtime deprecation schedule as recorded in cfn-lint's runtime lifecycle data "
+    "(cfnlint/data/AdditionalSpecs/LmbdRuntimeLifecycle.json, cfn-lint 1.58.0, AWS-maintained), revision of "
+    "2026-06-02. Dates: deprecated / create-block / update-block; null = not announced."
+)
+RUNTIMES_URL = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html"
+# name: (deprecated, create blocked from, update blocked from, successor). Source: RUNTIME_SOURCE; a test compares
+# this table with cfn-lint's copy and with the runtimes botocore's Lambda model knows.
+_LIFECYCLE: dict[str, tuple[str | None, str | None, str | None, str | None]] = {
+    "dotnet10": ("2028-11-14", "2028-12-14", "2029-01-15", None),
+    "dotnet6": ("2024-12-20", "2027-02-01", "2027-03-03", "dotnet10"),
+    "dotnet8": ("2026-11-10", "2027-02-01", "2027-03-03", "dotnet10"),
+    "dotnet9": ("2026-11-10", None, None, "dotnet10"),
+    "dotnetcore1.0": ("2019-06-27", "2019-06-30", "2019-07-30", "dotnet10"),
+    "dotnetcore2.0": ("2019-05-30", "2019-04-30", "2019-05-30", "dotnet10"),
+    "dotnetcore2.1": ("2022-01-05", "2022-01-05", "2022-04-13", "dotnet10"),
+    "dotnetcore3.1": ("2023-04-03", "2023-04-03", "2023-05-03", "dotnet10"),
+    "go1.x": ("2024-01-08", "2024-02-08", "2027-03-03", "provided.al2023"),
+    "java11": ("2027-06-30", "2027-07-31", "2027-08-31", "java25"),
+    "java17": ("2027-06-30", "2027-07-31", "2027-08-31", "java25"),
+    "java21": ("2029-06-30", "2029-07-31", "2029-08-31", "java25"),
+    "java25": ("2029-06-30", "2029-07-31", "2029-08-31", None),
+    "java8": ("2024-01-08", "2024-02-08", "2027-03-03", "java25"),
+    "java8.al2": ("2027-06-30", "2027-07-31", "2027-08-31", "java25"),
+    "nodejs": ("2016-08-30", "2016-09-30", "2016-10-31", "nodejs24.x"),
+    "nodejs10.x": ("2021-07-30", "2021-07-30", "2022-02-14", "nodejs24.x"),
+    "nodejs12.x": ("2023-03-31", "2023-03-31", "2023-04-30", "nodejs24.x"),
+    "nodejs14.x": ("2023-12-04", "2024-01-09", "2027-03-03", "nodejs24.x"),
+    "nodejs16.x": ("2024-06-12", "2027-02-01", "2027-03-03", "nodejs24.x"),
+    "nodejs18.x": ("2025-09-01", "2027-02-01", "2027-03-03", "nodejs24.x"),
+    "nodejs20.x": ("2026-04-30", "2027-02-01", "2027-03-03", "nodejs24.x"),
+    "nodejs22.x": ("2027-04-30", "2027-06-01", "2027-07-01", "nodejs24.x"),
+    "nodejs24.x": ("2028-04-30", "2028-06-01", "2028-07-01", None),
+    "nodejs4.3": ("2020-03-05", "2020-02-03", "2020-03-05", "nodejs24.x"),
+    "nodejs4.3-edge": ("2020-03-05", "2019-03-31", "2019-04-30", "nodejs24.x"),
+    "nodejs6.10": ("2019-08-12", "2019-07-12", "2019-08-12", "nodejs24.x"),
+    "nodejs8.10": ("2020-03-06", "2020-02-04", "2020-03-06", "nodejs24.x"),
+    "provided": ("2024-01-08", "2024-02-08", "2027-03-03", "provided.al2023"),
+    "provided.al2": ("2026-07-31", "2027-02-01", "2027-03-03", "provided.al2023"),
+    "provided.al2023": ("2029-06-30", "2029-07-31", "2029-08-31", None),
+    "python2.7": ("2021-07-15", "2021-07-15", "2022-05-30", "python3.14"),
+    "python3.10": ("2026-10-31", "2027-02-01", "2027-03-03", "python3.14"),
+    "python3.11": ("2027-06-30", "2027-07-31", "2027-08-31", "python3.14"),
+    "python3.12": ("2028-10-31", "2028-11-30", "2029-01-10", "python3.14"),
+    "python3.13": ("2029-06-30", "2029-07-31", "2029-08-31", "python3.14"),
+    "python3.14": ("2029-06-30", "2029-07-31", "2029-08-31", None),
+    "python3.6": ("2022-07-18", "2022-07-18", "2022-08-29", "python3.14"),
+    "python3.7": ("2023-12-04", "2024-01-09", "2027-03-03", "python3.14"),
+    "python3.8": ("2024-10-14", "2027-02-01", "2027-03-03", "python3.14"),
+    "python3.9": ("2025-12-15", "2027-02-01", "2027-03-03", "python3.14"),
+    "ruby2.5": ("2021-07-30", "2021-07-30", "2022-03-31", "ruby4.0"),
+    "ruby2.7": ("2023-12-07", "2024-01-09", "2027-03-03", "ruby4.0"),
+    "ruby3.2": ("2026-03-31", "2027-02-01", "2027-03-03", "ruby4.0"),
+    "ruby3.3": ("2027-03-31", "2027-04-30", "2027-05-31", "ruby4.0"),
+    "ruby3.4": ("2028-03-31", "2028-04-30", "2028-05-31", "ruby4.0"),
+    "ruby4.0": ("2029-03-31", "2029-04-30", "2029-05-31", None),
+}
+#: dotnet9 is offered only as a container base image (lambda-runtimes.md: "dotnet8 and dotnet9 (container only)").
+_IMAGE_ONLY = frozenset({"dotnet9"})
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+RUNTIMES: Mapping[str, Runtime] = {
+    name: Runtime(name, _date(d), _date(c), _date(u), s, name in _IMAGE_ONLY)
+    for name, (d, c, u, s) in sorted(_LIFECYCLE.items())
+}
+#: Runtimes a zip function or layer can use (every known one but the container-only ones).
+ZIP_RUNTIMES = tuple(name for name, r in RUNTIMES.items() if not r.image_only)
+DEFAULT_RUNTIME = "python3.12"
+#: SnapStart (https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html): Java 11+, Python 3.12+, .NET 8+.
+SNAP_START_RUNTIMES = frozenset(
+    {"java11", "java17", "java21", "java25", "python3.12", "python3.13", "python3.14", "dotnet8", "dotnet10"}
+)
+ARCHITECTURES = ("arm64", "x86_64")
+
+
+def current_runtimes(on: dt.date | None = None) -> list[str]:
+    """Zip runtimes not deprecated on ``on`` (default today), for messages."""
+    day = on or today()
+    return [n for n in ZIP_RUNTIMES if (d := RUNTIMES[n].deprecated) is None or d > day]
+
+
+def runtime_problem(name: str, on: dt.date | None = None) -> str | None:
+    """Why a zip function or layer cannot use ``name`` (unknown, image-only, or blocked by AWS), or None."""
+    runtime = RUNTIMES.get(name)
+    day = on or today()
+    if runtime is None:
+        import difflib
+
+        close = difflib.get_close_matches(name, ZIP_RUNTIMES, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return (
+            f"must be a Lambda runtime such as {DEFAULT_RUNTIME}; got {name!r}{hint}; current runtimes: "
+            f"{', '.join(current_runtimes(day))} "
+            "(deprecated ones are accepted until AWS blocks updates to them)"
+        )
+    if runtime.image_only:
+        return f"{name!r} runs only as a container image, not from a zip; use {runtime.successor}"
+    if runtime.update_block is not None and runtime.update_block <= day:
+        return (
+            f"{name!r} was deprecated on {runtime.deprecated} and AWS refuses creating or updating functions on it "
+            f"since {runtime.update_block}; use {runtime.successor}"
+        )
+    return None
+
+
+# --- function configuration (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html) ------------
+
 MEMORY_MB = Range(128, 10_240, "MB")
 TIMEOUT_S = Range(1, 900, "seconds")
 EPHEMERAL_STORAGE_MB = Range(512, 10_240, "MB")
 MAX_LAYERS = 5
 ENVIRONMENT_MAX_BYTES = 4 * 1024
-DESCRIPTION_MAX = int(_model_range("Description", (0, 256))[1])
-HANDLER_MAX = int(_model_range("Handler", (0, 128))[1])
+DESCRIPTION_MAX = _model_max("Description", 256)
+HANDLER_MAX = _model_max("Handler", 128)
 FUNCTION_NAME_MAX = 64  # the API accepts ARNs up to 140 characters; a bare function name is at most 64
-FUNCTION_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
-ALIAS_NAME_MAX = int(_model_range("Alias", (1, 128))[1])
-ALIAS_NAME_RE = re.compile(r"^(?!\d+$)[a-zA-Z0-9_-]+$")
-VERSION_RE = re.compile(r"^[0-9]+$")
-ENV_NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
+FUNCTION_NAME_RE = re.compile(r"[a-zA-Z0-9_-]+")
+ALIAS_NAME_MAX = _model_max("Alias", 128)
+ALIAS_NAME_RE = re.compile(r"(?![0-9]+\Z)[a-zA-Z0-9_-]+")
+VERSION_RE = re.compile(r"[0-9]+")
+ENV_NAME_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
 # Keys the Lambda runtime sets itself; CreateFunction rejects them
 # (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
 RESERVED_ENVIRONMENT_NAMES = frozenset(
@@ -89,45 +247,48 @@ RESERVED_ENVIRONMENT_NAMES = frozenset(
         "LAMBDA_RUNTIME_DIR",
     }
 )
-ARCHITECTURES = ("arm64", "x86_64")
 TRACING_MODES = ("Active", "PassThrough")
 LOG_FORMATS = ("JSON", "Text")
 APPLICATION_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
 # CloudWatch Logs PutRetentionPolicy accepts only these values.
 LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
+    *(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731),
+    *(1096, 1827, 2192, 2557, 2922, 3288, 3653),
 )
+# A deployment package (function or layer) unzips to at most 250 MB; a zip uploaded directly (CreateFunction's
+# ZipFile, pulumi-aws `code`) is at most 50 MB, larger code goes through S3.
+UNZIPPED_MAX_BYTES = 262_144_000
+ZIPPED_DIRECT_UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+#: Asynchronous invocation payloads are at most 256 KB: the most a smoke event sent as an Event can be.
+EVENT_PAYLOAD_MAX_BYTES = 256 * 1024
 
-# Concurrency: the account must keep 100 unreserved (default regional limit 1,000).
+# --- layers ---------------------------------------------------------------------------------------------------------
+
+# A bare layer name (PublishLayerVersion also takes an ARN of up to 140 characters; a name is kept to 64 like
+# function names so that it always fits in the ARN forms Lambda builds from it).
+LAYER_NAME_MAX = 64
+LAYER_NAME_RE = re.compile(r"[a-zA-Z0-9_-]+")
+COMPATIBLE_RUNTIMES_MAX = _model_max("CompatibleRuntimes", 15)
+LICENSE_INFO_MAX = _model_max("LicenseInfo", 512)
+
+# --- concurrency and alias routing ----------------------------------------------------------------------------------
+
+# The account must keep 100 unreserved (default regional limit 1,000).
 ACCOUNT_CONCURRENCY_DEFAULT = 1000
 UNRESERVED_MINIMUM = 100
-
+ACCOUNT_CONCURRENCY = Range(UNRESERVED_MINIMUM, 10**7)
 # Alias routing: strictly between 0 and 1 (AWS rejects 0 and 1 as an additional version weight).
 WEIGHT_EXCLUSIVE = (0.0, 1.0)
+# Provisioned concurrency autoscaling (Application Auto Scaling).
+TARGET_UTILIZATION = Range(0.1, 0.9)
+_SCHEDULED_ACTION_NAME = _shapes("application-autoscaling")["ScheduledActionName"]
+SCHEDULED_ACTION_NAME_MAX = int(_SCHEDULED_ACTION_NAME.get("max", 256))
+#: No leading or trailing space, no control characters and none of ":", "/", "|" (the API's own pattern).
+SCHEDULED_ACTION_NAME_RE = re.compile(_SCHEDULED_ACTION_NAME.get("pattern", r"[^:/|\x00-\x1f]+"))
 
-# Event source mappings (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html).
+# --- event source mappings (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html) -------
+
 SQS_BATCH = Range(1, 10)
 SQS_BATCH_WITH_WINDOW = _r("BatchSize", (1, 10_000))
 SQS_FIFO_BATCH = Range(1, 10)
@@ -140,12 +301,136 @@ PARALLELIZATION_FACTOR = _r("ParallelizationFactor", (1, 10))
 TUMBLING_WINDOW_S = _r("TumblingWindowInSeconds", (0, 900), "seconds")
 STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 SQS_VISIBILITY_TIMEOUT_FACTOR = 6
+SQS_DEFAULT_VISIBILITY_TIMEOUT_S = 30
 MAX_FILTERS = 5
 
-# Asynchronous invocation.
+# --- asynchronous invocation and the dead-letter queue ----------------------------------------------------------------
+
+#: SQS KmsMasterKeyId: a key id, an alias name or an ARN of either (https://docs.aws.amazon.com/AWSSimpleQueueService/
+#: latest/APIReference/API_SetQueueAttributes.html); a key given to Lambda or CloudWatch Logs is a key ARN.
+KMS_KEY_REF_RE = re.compile(
+    r"(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+)|(alias/[A-Za-z0-9/_-]+)|([A-Za-z0-9-]+)",
+    re.ASCII,
+)
+KMS_KEY_ARN_RE = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+", re.ASCII)
+
 ASYNC_RETRIES = _r("MaximumRetryAttempts", (0, 2))
 ASYNC_EVENT_AGE_S = _r("MaximumEventAgeInSeconds", (60, 21_600), "seconds")
 SQS_MESSAGE_RETENTION_S = Range(60, 1_209_600, "seconds")
 
-# Provisioned concurrency autoscaling.
-TARGET_UTILIZATION = Range(0.1, 0.9)
+# --- push triggers (botocore's S3, EventBridge, Scheduler and Lambda models) ------------------------------------------
+
+S3_EVENTS = tuple(_shapes("s3")["Event"]["enum"])
+#: S3 object keys are at most 1024 bytes, so a longer filter can never match.
+S3_FILTER_MAX = 1024
+S3_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+EVENT_RETRY_ATTEMPTS = _r("MaximumRetryAttempts", (0, 185), service="events")
+EVENT_AGE_S = _r("MaximumEventAgeInSeconds", (60, 86_400), "seconds", service="events")
+EVENT_PATTERN_MAX = _model_max("EventPattern", 4096, "events")
+SCHEDULE_EXPRESSION_MAX = _model_max("ScheduleExpression", 256, "events")
+RULE_NAME_MAX = _model_max("RuleName", 64, "events")
+RULE_DESCRIPTION_MAX = _model_max("RuleDescription", 512, "events")
+FLEXIBLE_WINDOW_MIN = _r("MaximumWindowInMinutes", (1, 1440), "minutes", service="scheduler")
+SCHEDULE_NAME_MAX = _model_max("Name", 64, "scheduler")
+#: IAM role names are at most 64 characters (IAM quotas).
+IAM_ROLE_NAME_MAX = 64
+#: Pulumi auto-names rules, schedules and roles ``<logical name>-<7 hex>``.
+AUTONAME_SUFFIX = 8
+CORS_ORIGINS_MAX = _model_max("AllowOriginsList", 100)
+CORS_ORIGIN_LEN_MAX = _model_max("Origin", 253)
+CORS_METHODS_MAX = _model_max("AllowMethodsList", 6)
+CORS_HEADERS_MAX = _model_max("HeadersList", 100)
+CORS_MAX_AGE_S = _r("MaxAge", (0, 86_400), "seconds")
+URL_AUTH_TYPES = ("AWS_IAM", "NONE")
+URL_INVOKE_MODES = ("BUFFERED", "RESPONSE_STREAM")
+URL_CORS_METHODS = ("GET", "PUT", "HEAD", "POST", "PATCH", "DELETE", "*")
+SNS_FILTER_SCOPES = ("MessageAttributes", "MessageBody")
+API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "*")
+
+# --- CloudWatch alarms and dashboards ---------------------------------------------------------------------------------
+
+#: PutMetricAlarm: Period x EvaluationPeriods <= 1 day for periods under an hour, <= 7 days otherwise.
+ALARM_WINDOW_SHORT_S, ALARM_WINDOW_LONG_S = 86_400, 604_800
+#: Lambda and SQS publish one-minute metrics.
+METRIC_PERIOD_S = 60
+#: A dashboard body holds 0-500 widgets (Dashboard Body Structure; CloudWatch quotas).
+DASHBOARD_MAX_WIDGETS = 500
+#: PutDashboard: names are at most 255 characters of A-Z, a-z, 0-9, "-" and "_".
+DASHBOARD_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,255}")
+
+
+# --- the policy pack's copy -------------------------------------------------------------------------------------------
+
+
+def lifecycle_json() -> dict[str, Any]:
+    """What ``policies/runtime_lifecycle.json`` holds: every runtime's dates and successor."""
+
+    def iso(day: dt.date | None) -> str | None:
+        return day.isoformat() if day else None
+
+    return {
+        "source": RUNTIME_SOURCE,
+        "runtimes": {
+            r.name: {
+                "deprecated": iso(r.deprecated),
+                "createBlock": iso(r.create_block),
+                "updateBlock": iso(r.update_block),
+                "successor": r.successor,
+            }
+            for r in RUNTIMES.values()
+        },
+    }
+
+
+def limits_json() -> dict[str, Any]:
+    """What ``policies/lambda_limits.json`` holds: the limits the pack's rules compare with."""
+    return {
+        "source": "Generated from lambdakit/limits.py (python -m lambdakit.limits --write); do not edit by hand.",
+        "memoryMb": [int(MEMORY_MB.low), int(MEMORY_MB.high)],
+        "timeoutSeconds": [int(TIMEOUT_S.low), int(TIMEOUT_S.high)],
+        "accountConcurrencyDefault": ACCOUNT_CONCURRENCY_DEFAULT,
+        "unreservedMinimum": UNRESERVED_MINIMUM,
+        "reservableConcurrency": ACCOUNT_CONCURRENCY_DEFAULT - UNRESERVED_MINIMUM,
+        "logRetentionDays": list(LOG_RETENTION_DAYS),
+        "architectures": list(ARCHITECTURES),
+        "zipRuntimes": list(ZIP_RUNTIMES),
+    }
+
+
+def _pack_dir() -> Path:
+    from importlib.util import find_spec
+
+    spec = find_spec("lambdakit.policies")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("lambdakit.policies (the policy pack) is not installed next to lambdakit")
+    return Path(spec.origin).parent
+
+
+def generated_files() -> dict[Path, str]:
+    """The pack's generated fact files and the text each should hold."""
+    root = _pack_dir()
+    return {
+        root / "runtime_lifecycle.json": json.dumps(lifecycle_json(), indent=1) + "\n",
+        root / "lambda_limits.json": json.dumps(limits_json(), indent=1) + "\n",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lambdakit.limits", description=__doc__.splitlines()[0])
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--write", action="store_true", help="rewrite the policy pack's fact files")
+    action.add_argument("--check", action="store_true", help="exit 1 when a fact file is stale")
+    args = parser.parse_args(argv)
+    stale = [path for path, text in generated_files().items() if not path.is_file() or path.read_text() != text]
+    if args.write:
+        for path, text in generated_files().items():
+            path.write_text(text)
+        print(f"wrote {', '.join(p.name for p in generated_files())}")
+        return 0
+    for path in stale:
+        print(f"{path} is stale: run python -m lambdakit.limits --write", file=sys.stderr)
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

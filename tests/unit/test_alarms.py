@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from lambdakit.alarms import (
     ALARM_KINDS,
     ERROR_RATE_EXPRESSION,
-    AlarmContext,
+    AlarmTarget,
     alarm_arns,
     create_alarms,
     validate_alarms,
@@ -30,7 +30,8 @@ class Parent(pulumi.ComponentResource):
         super().__init__(PARENT, name, None, None)
 
 
-def context(**overrides: Any) -> AlarmContext:
+def context(**overrides: Any) -> dict[str, Any]:
+    """The service the alarms watch: its names and the facts that decide which alarms apply."""
     values: dict[str, Any] = {
         "function_name": "orders-test",
         "alias_name": "live",
@@ -41,12 +42,23 @@ def context(**overrides: Any) -> AlarmContext:
         "has_provisioned_concurrency": True,
     }
     values.update(overrides)
-    return AlarmContext(**values)
+    return values
 
 
-def build(args: dict[str, Any], ctx: AlarmContext | None = None, captured: dict[str, Any] | None = None) -> None:
+def build(args: dict[str, Any], ctx: dict[str, Any] | None = None, captured: dict[str, Any] | None = None) -> None:
+    ctx = ctx or context()
     parent = Parent("orders")
-    alarms = create_alarms("orders", args, ctx or context(), parent)
+    plan = validate_alarms(
+        "orders",
+        args,
+        timeout=ctx["timeout"],
+        reserved_concurrency=ctx["reserved_concurrency"],
+        has_streams=ctx["stream_source_count"] > 0,
+        has_dlq=ctx["dlq_queue_name"] is not None,
+        has_provisioned_concurrency=ctx["has_provisioned_concurrency"],
+    )
+    target = AlarmTarget(ctx["function_name"], ctx["alias_name"], ctx["dlq_queue_name"])
+    alarms = create_alarms(plan, target, parent)
     if captured is not None:
         alarm_arns(alarms).apply(lambda arns: captured.__setitem__("arns", arns))
 
@@ -257,8 +269,8 @@ INVALID: list[tuple[dict[str, Any], dict[str, Any], str]] = [
         r"alarms\.spillover\.enabled is True but the service has no provisioned concurrency",
     ),
     ({"alarm_topic_arn": "alarms"}, FULL, r"alarms\.alarm_topic_arn must be an SNS ARN .*got 'alarms'"),
-    ({"error_rates": {}}, FULL, r"alarms has unknown field\(s\) error_rates; valid fields: .*error_rate"),
-    ({"error_rate": {"treshold": 0.1}}, FULL, r"alarms\.error_rate has unknown field\(s\) treshold"),
+    ({"error_rates": {}}, FULL, r"alarms has an unknown setting 'error_rates'; did you mean 'error_rate'\?"),
+    ({"error_rate": {"treshold": 0.1}}, FULL, r"alarms\.error_rate has an unknown setting 'treshold'"),
     ({"enabled": "yes"}, FULL, r"alarms\.enabled must be true or false, got str 'yes'"),
 ]
 

@@ -89,7 +89,7 @@ def test_names_that_are_outputs_are_resolved_into_the_body(deploy: Any) -> None:
             "alarm_arns": [pulumi.Output.from_input(ALARM_ARN)],
         }
     ]
-    deployed = deploy(lambda: create_dashboard("ops", services))
+    deployed = deploy(lambda: create_dashboard(validate_dashboard("ops", services)))
     body = deployed.one(DASHBOARD).inputs["dashboardBody"]
     assert "email-sender-test:live" in body and "email-dlq" in body and ALARM_ARN in body
     assert deployed.one(DASHBOARD).inputs["dashboardName"] == "ops-test"
@@ -111,7 +111,10 @@ def test_widgets_sit_on_a_24_column_grid_without_overlapping() -> None:
     [
         ({"services": []}, r"ops: services must list at least one service, got \[\]"),
         ({"services": [{"function_name": "f"}]}, r"ops: services\[0\]\.title is required"),
-        ({"services": [{"title": "t", "function_name": "f", "dlq": "q"}]}, r"services\[0\] has unknown field\(s\) dlq"),
+        (
+            {"services": [{"title": "t", "function_name": "f", "dlq": "q"}]},
+            r"services\[0\] has an unknown setting 'dlq'",
+        ),
         (
             {"services": SERVICES, "dashboard_name": "ops dashboard"},
             r"dashboard_name must be 1-255 characters .*got 'ops dashboard'",

@@ -84,7 +84,7 @@ def build(args: dict[str, Any], captured: dict[str, Any] | None = None) -> Trigg
     target = TriggerTarget(
         function_name=fn.name, function_arn=fn.arn, alias_name="live", alias_arn=alias.arn, depends_on=[alias]
     )
-    out = create_triggers("orders", args, target, parent)
+    out = create_triggers(validate_triggers("orders", args), target, parent)
     if captured is not None and out.function_url is not None:
         out.function_url.apply(lambda url: captured.__setitem__("function_url", url))
     return out
@@ -506,7 +506,7 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ),
     (
         {"schedules": [{"expresion": "rate(1 hour)"}]},
-        r"schedules\[0\] has unknown field\(s\) expresion; valid fields: .*expression",
+        r"schedules\[0\] has an unknown setting 'expresion'; did you mean 'expression'\?",
     ),
     ({"schedules": [{}]}, r"schedules\[0\]\.expression is required"),
     ({"event_rules": [{"event_pattern": "{source: orders}"}]}, r"event_rules\[0\]\.event_pattern must be valid JSON"),
@@ -558,7 +558,7 @@ INVALID: list[tuple[dict[str, Any], str]] = [
         {"s3_triggers": [{"bucket": "uploads", "events": []}]},
         r"s3_triggers\[0\]\.events must list at least one event type",
     ),
-    ({"function_url": {"auth_type": "IAM"}}, r"function_url\.auth_type must be one of AWS_IAM, NONE, got 'IAM'"),
+    ({"function_url": {"auth_type": "IAM"}}, r"function_url\.auth_type must be one of AWS_IAM, NONE; got 'IAM'"),
     (
         {"function_url": {"auth_type": "NONE"}},
         r"function_url\.auth_type 'NONE' .*set function_url\.allow_public to True",
@@ -569,7 +569,7 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ),
     (
         {"function_url": {"invoke_mode": "STREAM"}},
-        r"function_url\.invoke_mode must be one of BUFFERED, RESPONSE_STREAM, got 'STREAM'",
+        r"function_url\.invoke_mode must be one of BUFFERED, RESPONSE_STREAM; got 'STREAM'",
     ),
     (
         {"function_url": {"cors": {"allow_origins": ["https://a.example.com/path"]}}},

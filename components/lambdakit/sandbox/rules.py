@@ -41,6 +41,9 @@ def _range(what: str, field: str, value: Any, bounds: tuple[int, int], unit: str
 
 def check_function(name: str, inp: Mapping[str, Any]) -> None:
     what = f"function {name}"
+    runtime = inp.get("runtime")
+    if runtime and (problem := limits.runtime_problem(str(runtime))) is not None:
+        raise RuleViolationError(f"{what}: runtime {problem}")
     _range(what, "memorySize", inp.get("memorySize"), MEMORY_MB, "MB")
     _range(what, "timeout", inp.get("timeout"), TIMEOUT_S, "seconds")
     _range(what, "ephemeralStorage.size", (inp.get("ephemeralStorage") or {}).get("size"), EPHEMERAL_MB, "MB")

@@ -1,0 +1,115 @@
+"""Push triggers for a ``LambdaService``: S3, EventBridge (rules and Scheduler), API Gateway, Function URL and SNS.
+
+Every trigger targets the service's alias, never ``$LATEST`` or the unqualified function, so that a canary's
+traffic split applies to pushed events too. Each ``aws:lambda/permission:Permission`` is qualified with the alias
+and scoped by source ARN *and* source account (a bucket or topic ARN alone can be re-created in another account).
+
+Each kind lives in its own module (``s3``, ``scheduled``, ``event_rules``, ``api_gateway``, ``function_url``,
+``sns``) as its TypedDict of inputs, a frozen plan, ``validate_<kind>`` and ``create_<kind>``. Two entry points, used
+by ``LambdaService`` in this order:
+
+- :func:`validate_triggers` checks every trigger setting and returns a :class:`TriggersPlan` before any child is
+  registered (values known only at deploy time are checked, with the same messages, when they resolve);
+- :func:`create_triggers` registers the children from that plan with ``parent=`` the component.
+
+A new kind of trigger is a new module with those four names and a field of :class:`TriggersPlan`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from .api_gateway import (
+    ApiGatewayPlan,
+    ApiGatewayTriggerArgs,
+    create_api_gateway_triggers,
+    validate_api_gateway_triggers,
+)
+from .common import Context, TriggerOutputs, TriggerTarget
+from .event_rules import EventRuleArgs, EventRulePlan, create_event_rules, validate_event_rules
+from .function_url import (
+    FunctionUrlArgs,
+    FunctionUrlCorsArgs,
+    FunctionUrlPlan,
+    create_function_url,
+    validate_function_url,
+)
+from .s3 import S3BucketPlan, S3TriggerArgs, create_s3_triggers, validate_s3_triggers
+from .scheduled import ScheduleArgs, SchedulePlan, create_schedules, validate_schedules
+from .sns import SnsTriggerArgs, SnsTriggerPlan, create_sns_triggers, validate_sns_triggers
+
+__all__ = [
+    "TRIGGER_FIELDS",
+    "ApiGatewayTriggerArgs",
+    "EventRuleArgs",
+    "FunctionUrlArgs",
+    "FunctionUrlCorsArgs",
+    "S3TriggerArgs",
+    "ScheduleArgs",
+    "SnsTriggerArgs",
+    "TriggerOutputs",
+    "TriggerTarget",
+    "TriggersPlan",
+    "create_triggers",
+    "validate_triggers",
+]
+
+#: The LambdaServiceArgs fields that hold push triggers.
+TRIGGER_FIELDS = ("s3_triggers", "schedules", "event_rules", "api_gateway_triggers", "function_url", "sns_triggers")
+
+
+@dataclass(frozen=True)
+class TriggersPlan:
+    """Every push trigger of one service, checked and defaulted."""
+
+    service: str
+    s3: tuple[S3BucketPlan, ...] = ()
+    schedules: tuple[SchedulePlan, ...] = ()
+    event_rules: tuple[EventRulePlan, ...] = ()
+    api_gateway: tuple[ApiGatewayPlan, ...] = ()
+    function_url: FunctionUrlPlan | None = None
+    sns: tuple[SnsTriggerPlan, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.s3 or self.schedules or self.event_rules or self.api_gateway or self.sns) and (
+            self.function_url is None
+        )
+
+
+def validate_triggers(service: str, args: Mapping[str, Any]) -> TriggersPlan:
+    """Check the service's push-trigger settings and return their plan; raise ``ValueError``/``TypeError`` naming
+    the service, the field and the value. ``args`` is the ``LambdaServiceArgs`` mapping; only the trigger fields are
+    read. Nothing is registered."""
+
+    def listed(key: str) -> Any:
+        return [] if args.get(key) is None else args[key]
+
+    return TriggersPlan(
+        service=service,
+        s3=validate_s3_triggers(service, listed("s3_triggers")),
+        schedules=validate_schedules(service, listed("schedules")),
+        event_rules=validate_event_rules(service, listed("event_rules")),
+        api_gateway=validate_api_gateway_triggers(service, listed("api_gateway_triggers")),
+        function_url=validate_function_url(service, args.get("function_url")),
+        sns=validate_sns_triggers(service, listed("sns_triggers")),
+    )
+
+
+def create_triggers(plan: TriggersPlan, target: TriggerTarget, parent: pulumi.Resource) -> TriggerOutputs:
+    """Register the planned push triggers as children of ``parent``, all bound to ``target``'s alias."""
+    if plan.empty:
+        return TriggerOutputs()
+    ctx = Context(plan.service, target, parent)
+    create_s3_triggers(ctx, plan.s3)
+    create_schedules(ctx, plan.schedules)
+    create_event_rules(ctx, plan.event_rules)
+    create_api_gateway_triggers(ctx, plan.api_gateway)
+    if plan.function_url is not None:
+        create_function_url(ctx, plan.function_url)
+    create_sns_triggers(ctx, plan.sns)
+    return ctx.out
