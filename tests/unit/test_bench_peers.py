@@ -77,3 +77,24 @@ def test_cdk_app_builds_the_same_shape(workspace, lambdakit_run, tmp_path: Path)
     details = json.loads(out.stdout.strip().splitlines()[-1])
     template = json.loads((tmp_path / "cdk.out" / Path(details["template"]).name).read_text())
     assert bench_peers.cloudformation_concepts(template) == bench_peers.pulumi_concepts(lambdakit_run.registrations)
+
+
+def test_profile_report_splits_samples_by_process_and_phase() -> None:
+    from benchmarks import profile_gate
+
+    gate = 'process 1:"python -m lambdakit gate";thread (1): MainThread'
+    pack = 'process 1:"python -m lambdakit gate";process 2:"python -u -m pulumi.policy 127.0.0.1:1 .";thread (2): T'
+    raw = [
+        f"{gate};run_program (lambdakit/program.py:10);_get_stack_trace (pulumi/runtime/resource.py:741) 30",
+        f"{gate};run_program (lambdakit/program.py:10);serialize_property (pulumi/runtime/rpc.py:700) 10",
+        f"{gate};_find_and_load (<frozen importlib._bootstrap>:1176) 10",
+        f"{pack};install.<locals>.analyze (policies/_speedups.py:80);check (policies/iam.py:5) 50",
+    ]
+    samples = profile_gate.parse_raw(raw)
+    assert [(kind, count) for kind, _, _, count in samples] == [("gate", 30), ("gate", 10), ("gate", 10), ("pack", 50)]
+    text = profile_gate.report(samples)
+    assert " 80.0%  program under mocks (event loop, main thread)" in text
+    assert " 60.0%    _get_stack_trace (traceback.extract_stack per resource)" in text
+    assert " 20.0%  imports (module loading, anywhere)" in text
+    assert "100.0%  pack: Analyze (per resource)" in text
+    assert "100.0%  policy rules (policies/*.py)" in text
