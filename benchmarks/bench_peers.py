@@ -930,10 +930,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     figures = []
-    with _stop_children_on_exit():
-        for n in args.services:
-            runs = run_rounds(n, args.repeat, cdk=missing["cdk"] is None, checkov=not any(missing.values()))
-            figures.append(report(n, runs))
+    try:
+        with _stop_children_on_exit():
+            for n in args.services:
+                runs = run_rounds(n, args.repeat, cdk=missing["cdk"] is None, checkov=not any(missing.values()))
+                figures.append(report(n, runs))
+    except KeyboardInterrupt:
+        print("\nbench_peers: interrupted; the running measurement was stopped and its temp folder removed")
+        return 130
     targets(figures)
     return 0
 
