@@ -47,16 +47,44 @@ def _wrap(text: str, indent: str = "  ", width: int = 116) -> list[str]:
     return textwrap.wrap(" ".join(text.split()), width=width, initial_indent=indent, subsequent_indent=indent)
 
 
-def _example_lines(example: Any) -> list[str]:
+def _shown(value: Any) -> Any:
+    """A value as a reader wants it: a JSON document held in a string (a policy) is shown as the document."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(_shown(value), sort_keys=True)
+
+
+def _example_lines(example: Any, base: Any = None) -> list[str]:
+    """The example's resources, one property per line; with `base` (the passing example), only what differs."""
+    before = {(r.type, r.name): r for r in base.resources} if base is not None else {}
     lines = []
     for r in example.resources:
-        lines.append(f"    {r.type} {r.name!r}")
-        lines.append(f"      {json.dumps(r.props, sort_keys=True)}")
+        old = before.pop((r.type, r.name), None)
+        if old is not None and old.props == r.props and old.links == r.links and old.depends_on == r.depends_on:
+            continue
+        lines.append(f"    {r.type} {r.name!r}" + (" (as above, except)" if old is not None else ""))
+        for key in sorted(set(r.props) | set(old.props if old is not None else ())):
+            if old is None:
+                lines.append(f"      {key}: {_dump(r.props[key])}")
+            elif key not in r.props:
+                lines.append(f"      {key}: removed (was {_dump(old.props[key])})")
+            elif key not in old.props:
+                lines.append(f"      {key}: {_dump(r.props[key])} (added)")
+            elif old.props[key] != r.props[key]:
+                lines.append(f"      {key}: {_dump(r.props[key])} (was {_dump(old.props[key])})")
         links = ", ".join(f"{k} <- {', '.join(v)}" for k, v in r.links.items())
         if links:
             lines.append(f"      computed from: {links}")
         if r.depends_on:
             lines.append(f"      depends on: {', '.join(r.depends_on)}")
+    lines += [f"    {t} {n!r}: not in this example" for t, n in before]
     if example.settings:
         lines.append(f"    settings: {json.dumps(example.settings, sort_keys=True)}")
     return lines
@@ -100,7 +128,8 @@ def explain(rule_name: str, pack_dir: Path | None = None) -> str:
         return "\n".join(lines)
     for label, example, should_fail in (("Passing", pair[0], False), ("Failing", pair[1], True)):
         violations, _ = examples.evaluate(rule.name, example)
-        lines += ["", f"{label} example: {example.shows}", *_example_lines(example)]
+        example_lines = _example_lines(example, pair[0] if should_fail else None)
+        lines += ["", f"{label} example: {example.shows}", *example_lines]
         if should_fail and violations:
             lines.append("  -> the rule reports:")
             lines += [w for v in violations for w in _wrap(v, indent="     ")]
