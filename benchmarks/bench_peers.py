@@ -29,6 +29,27 @@ Targets (issue 9) at N = 200: the gate at most half of (CDK synth without valida
 most 1.15x the same resources registered directly; the gate's peak memory at most 300 MB; at N = 1,000 time and
 memory grow no faster than linearly (at most 5x the N = 200 figures).
 
+Recorded 2026-12-07 after issue 9 phase 2 (the program under mocks without the cyclic GC, the SDK's stack traces
+and debug log; the gate's process exits with os._exit; one pack process), same machine (load average 1.9-4.0 during
+the run), N = 200, 3 rounds, medians (min-max):
+                                                          wall s                CPU s   peak RSS MB (tree)
+  lambdakit gate --stack prod                     9.23 (8.38-9.71)      8.85   416 (gate 331 + 1 pack)
+    its own timing: program under mocks           6.22 (5.64-6.67)
+                    policy pack after it          2.67 (2.45-2.72)     verdict: pass
+  CDK app.synth(), template validation on        15.33 (11.38-16.00)   16.91   531
+  CDK app.synth(), template validation off        3.59 (2.89-4.30)      4.42   178
+  Checkov on the template                        21.80 (20.10-23.73)   21.58   509 (4,000 passed, 1,200 failed)
+  lambdakit program under mocks (LambdaService)   6.52 (6.36-7.45)      6.59   297
+  the same resources directly (pulumi-aws)        5.34 (5.04-5.57)      5.15   276
+  gate / (CDK without validation + Checkov) = 0.36x wall, 0.34x CPU   (target <= 0.50x: met; was 0.64x)
+  component overhead                        = 1.22x wall, 1.28x CPU   (target <= 1.15x: NOT met; was 1.18x)
+  gate peak memory (process tree)           = 416 MB                  (target <= 300 MB: NOT met; was 470 MB)
+The component's ratio grew because the SDK's share shrank for both programs while the component's own work did not:
+its validation, the code bundle it zips per service (the direct program passes a folder), the component resources
+and their outputs, and importing lambdakit (botocore's Lambda model for limits.py). The evaluation alone, from the
+child's own figures: 5.9 CPU-s against 4.9. Memory is the SDK's objects (about 100 KB per resource); the gate
+process alone is 331 MB.
+
 Recorded 2026-12-04 on the project machine (2 CPUs shared with other engineers' test suites: load average 3.7-4.2
 during this run), aws-cdk-lib 2.276.0 on Node.js 20.20.2, checkov 3.3.30, Python 3.11.7; N = 200 (2,800 Pulumi
 resources incl. 200 components; 2,600 CloudFormation resources), 3 rounds, medians (min-max):

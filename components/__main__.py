@@ -6,7 +6,15 @@ and their docs) is inferred from the components' type annotations and docstrings
 sys.path, where the only package is `lambdakit` itself, so nothing here can shadow a library.
 """
 
-from lambdakit.plugin import serve
+import sys
+
+from lambdakit.policies._compat import UnsupportedDependencyError
+
+try:
+    from lambdakit.plugin import serve
+except UnsupportedDependencyError as exc:  # the installed pulumi is not one lambdakit is tested with
+    print(f"lambdakit plugin: error: {exc}", file=sys.stderr)
+    raise SystemExit(2) from None
 
 if __name__ == "__main__":
     serve()

@@ -31,6 +31,13 @@ _load_package()
 
 from pulumi_policy import PolicyPack  # noqa: E402
 
+_compat = importlib.import_module(f"{PACKAGE}._compat")
+try:
+    # pulumi-policy in the tested range and its internals present (the speedups below use them).
+    _compat.check_pulumi_policy()
+except _compat.UnsupportedDependencyError as exc:
+    print(f"lambdakit policy pack: error: {exc}", file=sys.stderr)
+    raise SystemExit(2) from None
 _common = importlib.import_module(f"{PACKAGE}._common")
 _speedups = importlib.import_module(f"{PACKAGE}._speedups")
 pack = importlib.import_module(f"{PACKAGE}.pack")

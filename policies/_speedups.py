@@ -9,7 +9,8 @@ it). The two methods below are the library's own, with the conversion hoisted ou
 settings re-read only when the environment changed; what each policy sees and what the response holds are
 unchanged (the rules of this pack only read their properties, so sharing the converted value is safe).
 
-Installed only for the pulumi_policy version these were copied from; any other version runs unpatched.
+Installed only for the pulumi_policy versions these were copied from (``_compat.PULUMI_POLICY``: the pack refuses to
+start with another version unless told to try it, and then runs unpatched); every internal used is checked first.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import os
 from inspect import isawaitable
 from typing import Any
 
-PATCHED_VERSION_PREFIX = "1.21."
+from . import _compat
 
 
 def _run(result: Any) -> None:
@@ -36,12 +37,12 @@ def install() -> bool:
     try:
         from google.protobuf import json_format
         from pulumi.runtime import proto
-        from pulumi_policy import policy as m
         from pulumi_policy.version import VERSION
     except ImportError:
         return False
-    if not str(VERSION).startswith(PATCHED_VERSION_PREFIX):
+    if not _compat.PULUMI_POLICY.accepts(str(VERSION)):
         return False
+    m = _compat.pulumi_policy_internals(str(VERSION))
     servicer = m._PolicyAnalyzerServicer
     if getattr(servicer, "_lambdakit_patched", False):
         return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -21,3 +22,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         parts = Path(str(item.fspath)).relative_to(ROOT).parts
         if len(parts) > 1 and parts[0] == "tests" and parts[1] in SLOW_FOLDERS:
             item.add_marker(pytest.mark.slow)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Move everything loaded so far (the libraries' modules and classes, the collected tests) out of the cyclic
+    garbage collector's sight: it lives for the whole session, and each full collection would scan it again (the
+    pulumi-aws modules alone are hundreds of thousands of objects)."""
+    gc.freeze()

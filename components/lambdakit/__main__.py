@@ -1,5 +1,5 @@
 """``python -m lambdakit``: the ``lambdakit`` command."""
 
-from lambdakit.cli import main
+from lambdakit.cli import entry
 
-raise SystemExit(main())
+entry()

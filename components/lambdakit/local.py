@@ -97,6 +97,12 @@ def moto_server(port: int = DEFAULT_PORT, host: str = HOST, *, use_docker: bool 
     Lambda invocations need docker in moto; without docker (the default here when it is not on PATH) moto echoes
     the event back instead of running the handler.
     """
+    from lambdakit.sandbox import _moto_compat
+
+    try:
+        _moto_compat.check()
+    except _moto_compat.UnsupportedDependencyError as exc:
+        raise LocalStackError(str(exc)) from None
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     # One log line per request drowns Pulumi's progress output.

@@ -632,16 +632,36 @@ def make_session(
     """A boto3 Session; with an emulator endpoint and no credentials configured, moto's test credentials."""
     if endpoint_url and not _ENDPOINT.match(endpoint_url):
         raise ValueError(f"endpoint_url must start with http:// or https://, got {endpoint_url!r}")
-    session = boto3.session.Session(profile_name=profile, region_name=region or None)
+    session = _session(profile_name=profile, region_name=region or None)
     if endpoint_url and session.get_credentials() is None:
         # Emulators accept any credentials; botocore refuses to sign without some.
-        session = boto3.session.Session(
+        session = _session(
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
             region_name=region or session.region_name or "us-east-1",
         )
     elif session.region_name is None:
-        session = boto3.session.Session(profile_name=profile, region_name="us-east-1")
+        session = _session(profile_name=profile, region_name="us-east-1")
+    return session
+
+
+_LOADER: Any = None
+
+
+def _session(**kwargs: Any) -> boto3.session.Session:
+    """A boto3 Session sharing the process's botocore data loader, which caches the service models it has read:
+    without it each Session reads and decodes them (JSON, tens of milliseconds per client) again."""
+    import botocore.loaders
+    import botocore.session
+
+    global _LOADER
+    if _LOADER is None:
+        _LOADER = botocore.loaders.create_loader()
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _LOADER)
+    session = boto3.session.Session(botocore_session=core, **kwargs)
+    # boto3 adds its own data folder to the loader's search path for each Session; once is enough.
+    _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))
     return session
 
 

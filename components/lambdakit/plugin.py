@@ -5,9 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType
-from pulumi.provider.experimental.component import ComponentProvider
-
+from ._pulumi_compat import ComponentProvider, PropertyDefinition, PropertyType
 from ._version import __version__
 from .dashboard import LambdaDashboard
 from .layer import LambdaLayer

@@ -22,8 +22,8 @@ import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+
+from . import _pulumi_compat as sdk
 
 #: The account and region the default mocks pretend to deploy into.
 MOCK_ACCOUNT = "123456789012"
@@ -79,42 +79,43 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi_mocks.Mocks, run: ProgramRun) -> None:
         super().__init__(mocks)
         self.run = run
+        # urn -> its registration, for RegisterResourceOutputs (a list scan per component grew as N^2).
+        self._by_urn: dict[str, Registration] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
-        pulumi_mocks._ensure_event_loop()
+        sdk.ensure_event_loop()
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         state = self.resources[response.urn].state
-        self.run.registrations.append(
-            Registration(
-                urn=response.urn,
-                type=request.type,
-                name=request.name,
-                custom=bool(request.custom),
-                parent=request.parent,
-                inputs=dict(inputs),
-                outputs=dict(state),
-                id=response.id or None,
-                dependencies=list(request.dependencies),
-                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
-                protect=bool(request.protect),
-                aliases=[str(a) for a in request.aliasURNs],
-                provider=request.provider,
-                ignore_changes=list(request.ignoreChanges),
-                secret_inputs={k for k, v in request.object.fields.items() if _contains_secret(v)},
-            )
+        reg = Registration(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent,
+            inputs=dict(inputs),
+            outputs=dict(state),
+            id=response.id or None,
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            protect=bool(request.protect),
+            aliases=[str(a) for a in request.aliasURNs],
+            provider=request.provider,
+            ignore_changes=list(request.ignoreChanges),
+            secret_inputs={k for k, v in request.object.fields.items() if _contains_secret(v)},
         )
+        self.run.registrations.append(reg)
+        self._by_urn[reg.urn] = reg
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         # A component's register_outputs: keep them on its registration, as the engine keeps them in the state.
         outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
-        for reg in reversed(self.run.registrations):
-            if reg.urn == request.urn:
-                reg.outputs = dict(outputs)
-                break
+        reg = self._by_urn.get(request.urn)
+        if reg is not None:
+            reg.outputs = dict(outputs)
         return super().RegisterResourceOutputs(request)
 
 
@@ -123,8 +124,8 @@ def _contains_secret(value: Any) -> bool:
     kind = value.WhichOneof("kind")
     if kind == "struct_value":
         fields = value.struct_value.fields
-        sig = fields.get(rpc._special_sig_key)
-        if sig is not None and sig.string_value == rpc._special_secret_sig:
+        sig = fields.get(sdk.SECRET_SIG_KEY)
+        if sig is not None and sig.string_value == sdk.SECRET_SIG:
             return True
         return any(_contains_secret(v) for v in fields.values())
     if kind == "list_value":
@@ -396,28 +397,29 @@ def run_program(
 
     def evaluate() -> None:
         monitor = RecordingMonitor(mocks, run)
-        pulumi.runtime.settings.ROOT.set(None)
+        sdk.forget_root_stack()
         set_all_config(dict(config), secret_keys)
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
-        pulumi.runtime.settings.SETTINGS.outputs.clear()
+        sdk.forget_outstanding_outputs()
         body = program or (lambda: runpy.run_path(str(entry), run_name="__main__"))
 
         async def main() -> None:
             body()
-            stack_resource = pulumi.runtime.settings.get_root_resource()
+            stack_resource = sdk.get_root_resource()
             for key, value in dict(getattr(stack_resource, "outputs", {})).items():
                 out = pulumi.Output.from_input(value)
                 run.exports[key] = await out.future(with_unknowns=True)
                 if await out.is_secret():
                     run.secret_exports.add(key)
 
-        _sync_await(run_pulumi_func(main))
+        sdk.sync_await(sdk.run_pulumi_func(main))
 
     old_cwd = os.getcwd()
     sys.path.insert(0, str(main_dir))
     try:
         os.chdir(root)
-        contextvars.Context().run(evaluate)
+        with sdk.fast_mocked_evaluation():
+            contextvars.Context().run(evaluate)
     finally:
         os.chdir(old_cwd)
         sys.path.remove(str(main_dir))

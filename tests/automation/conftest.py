@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 from moto import mock_aws
 
@@ -29,6 +31,19 @@ def code_zip(marker: str) -> bytes:
 
 
 _CLIENTS: dict[tuple[int, str], tuple[boto3.session.Session, Any]] = {}
+
+#: One botocore data loader for every test's session. A fresh Session reads (JSON-decodes) the service model of each
+#: client it creates again, which cost more than all the moto calls of a test; the loader caches what it read.
+_LOADER = botocore.loaders.create_loader()
+
+
+def new_session() -> boto3.session.Session:
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _LOADER)
+    session = boto3.session.Session(botocore_session=core, region_name=REGION)
+    # boto3 adds its own data folder to the loader's search path for each Session; once is enough.
+    _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))
+    return session
 
 
 def client(session: boto3.session.Session, service: str) -> Any:
@@ -168,7 +183,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws(config={"lambda": {"use_docker": False}}):
-        session = boto3.session.Session(region_name=REGION)
+        session = new_session()
         yield session
         for key in [k for k in _CLIENTS if k[0] == id(session)]:
             del _CLIENTS[key]

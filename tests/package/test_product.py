@@ -119,7 +119,7 @@ def test_the_wheel_carries_the_package_the_pack_and_the_scaffold(wheel: Path) ->
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert f"Version: {lambdakit.__version__}" in text
     assert "Requires-Dist: pulumi-aws<8,>=7.0" in text and "Requires-Dist: botocore" in text, text
-    assert "Provides-Extra: sandbox" in text and 'Requires-Dist: moto[server]<6,>=5.2; extra == "sandbox"' in text
+    assert "Provides-Extra: sandbox" in text and 'Requires-Dist: moto[server]<5.3,>=5.2.5; extra == "sandbox"' in text
     assert "License-Expression: Apache-2.0" in text, text
 
 

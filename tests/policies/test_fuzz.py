@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -203,6 +204,7 @@ def stacks(draw: st.DrawFn) -> list[Res]:
     return resources
 
 
+@pytest.mark.slow  # 3-4 CPU-seconds, nearly all of it Hypothesis generating stacks (the rules take 0.05 s)
 @FUZZ_STACK
 @given(resources=stacks(), config=CONFIGS)
 def test_stack_rules_never_raise(resources: list[Res], config: dict[str, Any]) -> None:

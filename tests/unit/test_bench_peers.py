@@ -58,6 +58,7 @@ def test_program_passes_the_prod_gate(workspace: bench_peers.Workspace) -> None:
     assert result.mandatory == [], [f"{v.policy}: {v.message}" for v in result.mandatory]
 
 
+@pytest.mark.slow  # node synthesizes the CDK app in a subprocess
 def test_cdk_app_builds_the_same_shape(workspace, lambdakit_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     why = bench_peers.cdk_missing()
     if why is not None:

@@ -408,6 +408,7 @@ def _pypi_reachable() -> bool:
 ELF_MACHINE_AARCH64 = 183  # e_machine of an ELF file built for arm64
 
 
+@pytest.mark.slow  # pip downloads and installs wheels in a subprocess
 @pytest.mark.skipif(not _pypi_reachable(), reason="pip cannot reach the package index (pypi.org:443)")
 def test_arm64_requirements_are_installed_as_aarch64_wheels(tmp_path: Path, monkeypatch) -> None:
     # given a function that needs a package with compiled wheels, built on this (x86_64) machine for arm64

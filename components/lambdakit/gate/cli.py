@@ -39,7 +39,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     p.add_argument("--pack", help="policy pack folder (default: the installed pack, `lambdakit policy-pack`)")
     p.add_argument("--sarif", help="write SARIF 2.1.0 results to this file")
     p.add_argument("--junit", help="write JUnit XML results to this file")
-    p.add_argument("--workers", type=int, default=None, help="policy pack processes (default: up to 2)")
+    p.add_argument("--workers", type=int, default=None, help="policy pack processes (default: 1)")
     p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="override stack config")
     p.add_argument(
         "--unknown-dependents",

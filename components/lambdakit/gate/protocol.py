@@ -402,7 +402,9 @@ class PackPool:
         self.engine = EngineServer()
         self.packs: list[PolicyPackProcess] = []
         self._errors: list[BaseException] = []
-        count = max(1, workers or min(2, os.cpu_count() or 1))
+        # One pack by default: the gate process itself keeps the second CPU busy sending requests, and a second pack
+        # (55-90 MB) did not shorten the policy part at 200 services (benchmarks/profile_gate.py).
+        count = max(1, workers or 1)
 
         def start() -> None:
             try:

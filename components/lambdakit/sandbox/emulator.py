@@ -172,6 +172,12 @@ class Sandbox:
                     raise SandboxError(
                         f"port {self.port} on 127.0.0.1 is not free ({exc.strerror}): pick another"
                     ) from exc
+        from . import _moto_compat
+
+        try:
+            _moto_compat.check()
+        except _moto_compat.UnsupportedDependencyError as exc:
+            raise SandboxError(str(exc)) from None
         with _ACTIVE_LOCK:
             if _ACTIVE is not None:
                 raise RuntimeError("a sandbox is already running in this process; stop it first")

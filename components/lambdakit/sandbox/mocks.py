@@ -31,6 +31,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from lambdakit.program import DefaultMocks
 
 from . import rules
+from ._moto_compat import latest_function
 from .emulator import FunctionMeta, Sandbox, split_function
 from .exceptions import DeployError, RuleViolationError, SandboxError
 
@@ -366,13 +367,13 @@ class MotoMocks(pulumi_mocks.Mocks):
             prior = int(self.history.get(fname, 0))
             for i in range(prior):
                 # Stand-ins for versions published by earlier deploys (same code): the alias may keep serving one.
-                self.sandbox.lambda_backend()._lambdas._functions[fname]["latest"].code_or_config_updated = True
+                latest_function(self.sandbox.lambda_backend(), fname).code_or_config_updated = True
                 lam.publish_version(
                     FunctionName=fname, Description=f"sandbox: stands in for an earlier deploy ({i + 1})"
                 )
             if prior:
                 notes.append(f"versions 1-{prior} stand in for earlier deploys (same code)")
-            self.sandbox.lambda_backend()._lambdas._functions[fname]["latest"].code_or_config_updated = True
+            latest_function(self.sandbox.lambda_backend(), fname).code_or_config_updated = True
             version = lam.publish_version(FunctionName=fname)["Version"]
         reserved = inp.get("reservedConcurrentExecutions")
         if reserved is not None and int(reserved) >= 0:
