@@ -175,7 +175,10 @@ def invoke_main(argv: list[str]) -> int:
 def cmd_prune(args: argparse.Namespace) -> int:
     clients = _clients(args)
     for ref in _resolve(args, clients):
-        print(ops.prune_versions(clients.lambda_, ref.function_name, keep=args.keep, dry_run=args.dry_run).describe())
+        report = ops.prune_versions(
+            clients.lambda_, ref.function_name, keep=args.keep, dry_run=args.dry_run, force=args.force
+        )
+        print(report.describe())
     return EXIT_OK
 
 
@@ -185,6 +188,9 @@ def prune_main(argv: list[str]) -> int:
     _target_args(p, many=True)
     p.add_argument("--keep", type=int, default=ops.DEFAULT_KEEP, help="newest versions to keep (3)")
     p.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    p.add_argument(
+        "--force", action="store_true", help="prune even while an alias routes weights (a canary in progress)"
+    )
     _aws_args(p)
     return _run(cmd_prune, p.parse_args(argv))
 

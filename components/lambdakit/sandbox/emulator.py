@@ -32,6 +32,7 @@ from botocore.config import Config
 
 from lambdakit.program import MOCK_ACCOUNT, MOCK_REGION
 
+from . import aws_rules
 from .exceptions import SandboxError
 from .runner import FunctionCode, HandlerRunner, InvokeResult
 
@@ -547,6 +548,7 @@ class Sandbox:
         self._patch(LambdaResponse, "get_function_event_invoke_config", get_event_invoke_config)
         self._patch(LambdaResponse, "delete_function_event_invoke_config", delete_event_invoke_config)
         self._patch(LambdaResponse, "list_function_event_invoke_configs", list_event_invoke_configs)
+        aws_rules.install(self._patch)
 
 
 def _maybe_json(value: Any) -> Any:
