@@ -572,7 +572,8 @@ def prune_versions(
     version an event source mapping targets by qualified ARN. ``$LATEST`` is never deleted.
 
     A function whose alias routes weights (a canary in progress, or one left half-way) is refused with
-    :class:`PruneRefusedError` unless ``force``: the canary may move the alias at any moment. Right before each
+    :class:`PruneRefusedError` unless ``force`` (a ``dry_run`` only lists): the canary may move the alias at any
+    moment. Right before each
     ``DeleteFunction`` the aliases are read again and a version that became in use is skipped; a
     ``ResourceConflictException`` from AWS (an alias moved between that read and the delete) is a skip too, never
     an error. ``before_delete(version)`` runs just before that last read (tests use it to force interleavings).
@@ -601,7 +602,7 @@ def prune_versions(
         if _function_of(arn) == _function_of(function_name) and qualifier.isdigit():
             in_use.setdefault(qualifier, []).append(f"event source mapping {mapping.get('UUID', '?')} targets it")
     weighted = _weighted_aliases(aliases)
-    if weighted and not force:
+    if weighted and not force and not dry_run:
         raise PruneRefusedError(
             f"{function_name}: alias(es) {'; '.join(weighted)}: a canary is in progress or was left half-way; "
             "finish it (or `lambdakit canary --abort SERVICE`) before pruning, or pass --force"

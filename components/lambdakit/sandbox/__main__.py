@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import shutil
 import signal
 import sys
 import tempfile
@@ -20,7 +21,7 @@ from lambdakit.cliutil import caller_path, command, debugging, fail, program_dir
 from lambdakit.cliutil import parser as cli_parser
 from lambdakit.program import StackConfigError, describe_failure
 
-from .deploy import TriggerCheck, deploy, plan_deploy, smoke, trigger_checks
+from .deploy import TriggerCheck, deploy, plan_deploy, refuse_unpublished, smoke, trigger_checks
 from .emulator import Sandbox
 from .exceptions import SandboxError
 from .report import render, to_json
@@ -88,9 +89,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--fresh",
         action="store_true",
-        help="treat the deploy as a first `pulumi up` of the stack: nothing predates it (stricter ordering checks)",
+        help="treat the deploy as a first `pulumi up` of the stack: nothing predates it (stricter ordering checks; an "
+        "alias naming a version no deploy has published is refused, as `pulumi up` would fail)",
     )
     return parser.parse_args(argv)
+
+
+def _cannot(stack: str, verb: str, exc: Exception, program: Path) -> int:
+    """One line for a plan or deploy that failed (the sandbox's own errors as they are, others described)."""
+    if isinstance(exc, SandboxError | StackConfigError):
+        return fail("lambdakit sandbox", f"the {stack} stack {verb}: {exc}")
+    if debugging():
+        raise exc
+    return fail("lambdakit sandbox", f"the {stack} stack {verb}: {describe_failure(exc, program)}")
 
 
 @command("sandbox")
@@ -98,22 +109,36 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     program = program_dir(args.program)
     stack_file(program, args.stack)
+    # Ctrl-C and SIGTERM end every phase the same way: the emulator stops, its port and temporary folders are
+    # released (the `with` blocks below unwind), and one line says so. Set explicitly, as a shell starting the
+    # command in the background makes the process ignore SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _main(args, program)
+    except KeyboardInterrupt:
+        print(
+            "lambdakit sandbox: interrupted; the emulator stopped and its temporary files were removed", file=sys.stderr
+        )
+        return 130
+
+
+def _main(args: argparse.Namespace, program: Path) -> int:
     json_path = caller_path(args.json) if args.json else None
     # The program runs once under plain mocks first: input errors end here, before an emulator starts.
     try:
         plan = plan_deploy(program, args.stack, config_overrides=dict(args.config))
-    except (SandboxError, StackConfigError) as exc:
-        return fail("lambdakit sandbox", f"the {args.stack} stack cannot deploy: {exc}")
+        if args.fresh:
+            refuse_unpublished(plan)
     except Exception as exc:
-        if debugging():
-            raise
-        return fail("lambdakit sandbox", f"the {args.stack} stack cannot deploy: {describe_failure(exc, program)}")
+        return _cannot(args.stack, "cannot deploy", exc, program)
     print(f"Starting the local AWS emulator and deploying stack {args.stack!r} ...", file=sys.stderr, flush=True)
     try:
         sandbox = Sandbox(port=args.serve or 0, seed=args.seed).start()
     except SandboxError as exc:
         return fail("lambdakit sandbox", str(exc))
-    with contextlib.closing(sandbox):
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(sandbox.stop)
         try:
             deployment = deploy(
                 sandbox,
@@ -121,15 +146,12 @@ def main(argv: list[str] | None = None) -> int:
                 args.stack,
                 config_overrides=dict(args.config),
                 fresh=args.fresh,
+                first_deploy=args.fresh,
                 progress=lambda line: print(line, file=sys.stderr, flush=True),
                 plan=plan,
             )
-        except (SandboxError, StackConfigError) as exc:
-            return fail("lambdakit sandbox", f"the {args.stack} stack did not deploy: {exc}")
         except Exception as exc:
-            if debugging():
-                raise
-            return fail("lambdakit sandbox", f"the {args.stack} stack did not deploy: {describe_failure(exc, program)}")
+            return _cannot(args.stack, "did not deploy", exc, program)
         checks: list[TriggerCheck] = []
         if not args.no_invoke:
             print("Invoking each function through its alias ...", file=sys.stderr, flush=True)
@@ -138,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
                 checks = trigger_checks(sandbox, deployment)
         payload_dir = None
         if args.serve is not None:
-            payload_dir = str(Path(tempfile.mkdtemp(prefix="lambdakit-sandbox-events-")))
+            payload_dir = tempfile.mkdtemp(prefix="lambdakit-sandbox-events-")
+            # The sample events are there while the emulator serves; they go with it.
+            cleanup.callback(shutil.rmtree, payload_dir, True)
             for view in deployment.services:
                 Path(payload_dir, f"{view.name}.json").write_text(json.dumps(view.smoke_payload, indent=2))
         text = render(
@@ -157,10 +181,6 @@ def main(argv: list[str] | None = None) -> int:
         failed = [v.name for v in deployment.services if v.smoke is not None and not v.smoke.ok]
         failed += [c.service for c in checks if not c.result.ok]
         if args.serve is not None:
-            # Stop cleanly on Ctrl-C and on SIGTERM, even when started in the background (where the shell makes
-            # the process ignore SIGINT).
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            signal.signal(signal.SIGTERM, _interrupt)
             try:
                 while True:
                     time.sleep(3600)

@@ -167,6 +167,9 @@ class Sandbox:
         if self.port:
             # ThreadedMotoServer waits forever for a server that failed to bind: check the port first.
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                # As the server binds (werkzeug sets SO_REUSEADDR): connections of a previous run still in
+                # TIME_WAIT must not stop a restart on the same port.
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     probe.bind(("127.0.0.1", self.port))
                 except OSError as exc:
@@ -210,6 +213,8 @@ class Sandbox:
         for owner, name, original in reversed(self._patches):
             setattr(owner, name, original)
         self._patches.clear()
+        if self.runner is not None:
+            self.runner.kill_all()
         if self._server is not None:
             self._server.stop()
             self._server = None
