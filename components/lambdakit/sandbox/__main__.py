@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -48,8 +50,27 @@ def _config(spec: str) -> tuple[str, str]:
     return key, value
 
 
+#: Set by the first SIGINT/SIGTERM. Code under the Pulumi SDK may swallow the KeyboardInterrupt the handler raises
+#: (it runs the program on its own event loop); each phase checks this flag after it, so the command still stops.
+_STOPPED: list[str] = []
+
+
 def _interrupt(signum: int, frame: Any) -> None:
+    _STOPPED.append(signal.Signals(signum).name)
     raise KeyboardInterrupt
+
+
+def _quiet_unraisable(unraisable: Any) -> None:
+    # An interrupt that lands in a weakref or __del__ callback cannot propagate; Python would print it as
+    # "Exception ignored". It is recorded in _STOPPED and raised again at the next checkpoint instead.
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def _checkpoint() -> None:
+    if _STOPPED:
+        raise KeyboardInterrupt
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -112,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C and SIGTERM end every phase the same way: the emulator stops, its port and temporary folders are
     # released (the `with` blocks below unwind), and one line says so. Set explicitly, as a shell starting the
     # command in the background makes the process ignore SIGINT.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    _STOPPED.clear()
+    sys.unraisablehook = _quiet_unraisable
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         return _main(args, program)
@@ -120,6 +143,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "lambdakit sandbox: interrupted; the emulator stopped and its temporary files were removed", file=sys.stderr
         )
+        if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+            # Interrupted inside the Pulumi SDK's event loop, its worker threads wait for futures that will never
+            # complete and would hold the interpreter's exit (or print "Task was destroyed" noise). Everything of
+            # ours is already released (the emulator, its port, its folders): end here.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         return 130
 
 
@@ -133,12 +163,16 @@ def _main(args: argparse.Namespace, program: Path) -> int:
     except Exception as exc:
         return _cannot(args.stack, "cannot deploy", exc, program)
     print(f"Starting the local AWS emulator and deploying stack {args.stack!r} ...", file=sys.stderr, flush=True)
-    try:
-        sandbox = Sandbox(port=args.serve or 0, seed=args.seed).start()
-    except SandboxError as exc:
-        return fail("lambdakit sandbox", str(exc))
+    _checkpoint()
+    sandbox = Sandbox(port=args.serve or 0, seed=args.seed)
     with contextlib.ExitStack() as cleanup:
+        # Registered before it starts: an interrupt while it starts still stops it and removes its folders.
         cleanup.callback(sandbox.stop)
+        try:
+            sandbox.start()
+        except SandboxError as exc:
+            return fail("lambdakit sandbox", str(exc))
+        _checkpoint()
         try:
             deployment = deploy(
                 sandbox,
@@ -152,12 +186,15 @@ def _main(args: argparse.Namespace, program: Path) -> int:
             )
         except Exception as exc:
             return _cannot(args.stack, "did not deploy", exc, program)
+        _checkpoint()
         checks: list[TriggerCheck] = []
         if not args.no_invoke:
             print("Invoking each function through its alias ...", file=sys.stderr, flush=True)
             smoke(sandbox, deployment, dict(args.payload))
+            _checkpoint()
             if args.each_trigger:
                 checks = trigger_checks(sandbox, deployment)
+                _checkpoint()
         payload_dir = None
         if args.serve is not None:
             payload_dir = tempfile.mkdtemp(prefix="lambdakit-sandbox-events-")
@@ -183,6 +220,7 @@ def _main(args: argparse.Namespace, program: Path) -> int:
         if args.serve is not None:
             try:
                 while True:
+                    _checkpoint()
                     time.sleep(3600)
             except KeyboardInterrupt:
                 print("\nStopping the emulator.", file=sys.stderr)

@@ -164,21 +164,32 @@ def unpublished_aliases(plan: ProgramRun) -> list[tuple[str, str, str, str]]:
 
 
 def refuse_unpublished(plan: ProgramRun) -> None:
-    """Raise :class:`DeployError` worded as a real first ``pulumi up`` fails (CreateAlias: 404 Function not found)
-    when an alias names a version no deploy has published."""
-    found = unpublished_aliases(plan)
-    if not found:
-        return
-    resource, alias, fname, version = found[0]
-    arn = f"arn:aws:lambda:{MOCK_REGION}:{MOCK_ACCOUNT}:function:{fname}:{version}"
-    raise DeployError(
-        "aws:lambda/alias:Alias",
-        resource,
-        f"creating Lambda Alias ({alias}): operation error Lambda: CreateAlias, https response error StatusCode: 404, "
-        f"ResourceNotFoundException: Function not found: {arn}. A first deploy of this stack publishes version 1 only "
-        f"and no deploy has published version {version}: drop stableVersion (and canaryWeight) for the first deploy, "
-        "or deploy without --fresh to stand in for the earlier deploys",
-    )
+    """Raise :class:`DeployError` worded as a real first ``pulumi up`` fails when an alias names a version no deploy
+    has published. That deploy publishes version 1 only: an alias on version 7 is CreateAlias's 404 "Function not
+    found"; an alias on version 1 that routes weight to the new version (also 1) routes to its own version."""
+    for resource, alias, fname, version in unpublished_aliases(plan):
+        if int(version) > 1:
+            arn = f"arn:aws:lambda:{MOCK_REGION}:{MOCK_ACCOUNT}:function:{fname}:{version}"
+            raise DeployError(
+                "aws:lambda/alias:Alias",
+                resource,
+                f"creating Lambda Alias ({alias}): operation error Lambda: CreateAlias, https response error "
+                f"StatusCode: 404, ResourceNotFoundException: Function not found: {arn}. A first deploy of this "
+                f"stack publishes version 1 only and no deploy has published version {version}: drop stableVersion "
+                "(and canaryWeight) for the first deploy, or deploy without --fresh to stand in for earlier deploys",
+            )
+    for alias_res in plan.by_type("aws:lambda/alias:Alias"):
+        weights = ((alias_res.inputs.get("routingConfig") or {}).get("additionalVersionWeights")) or {}
+        if weights and str(alias_res.inputs.get("functionVersion", "")) == "1":
+            raise DeployError(
+                "aws:lambda/alias:Alias",
+                alias_res.name,
+                f"creating Lambda Alias ({alias_res.inputs.get('name', '')}): operation error Lambda: CreateAlias, "
+                "https response error StatusCode: 400, InvalidParameterValueException: Invalid function version 1. "
+                "Function version 1 is already included in routing configuration. A first deploy publishes version "
+                "1 only, so a canary has no stable version to keep: drop stableVersion and canaryWeight for the "
+                "first deploy",
+            )
 
 
 def unknown_types(plan: ProgramRun) -> dict[str, list[str]]:

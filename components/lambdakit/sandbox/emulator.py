@@ -197,15 +197,20 @@ class Sandbox:
         # AWS keeps at least 100 of the account's (default 1000) concurrency unreserved; moto checks it only when
         # told the quota.
         os.environ["MOTO_LAMBDA_CONCURRENCY_QUOTA"] = str(self.concurrency_quota)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.port = port
-        self.endpoint_url = f"http://{host}:{port}"
-        self.runner = HandlerRunner(
-            self._workdir, extra_env={**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint_url}
-        )
-        self._install_patches()
+        try:
+            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+            self._server.start()
+            host, port = self._server.get_host_and_port()
+            self.port = port
+            self.endpoint_url = f"http://{host}:{port}"
+            self.runner = HandlerRunner(
+                self._workdir, extra_env={**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint_url}
+            )
+            self._install_patches()
+        except BaseException:
+            # Interrupted or failed while starting: release the port and the folders at once.
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
