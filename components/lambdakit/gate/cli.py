@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from lambdakit.cliutil import command
+from lambdakit.redact import redact, redact_obj
 
 from .model import GateError
 from .reports import format_report, junit_error, junit_xml, sarif, sarif_error
@@ -75,7 +76,7 @@ def main(argv: Iterable[str] | None = None) -> int:
             unknown_dependents=args.unknown_dependents,
         )
     except GateError as exc:
-        message = " ".join(str(exc).split())
+        message = redact(" ".join(str(exc).split()))
         print(f"lambdakit gate: error: {message}", file=sys.stderr)
         # CI still gets its files, saying why the gate could not run (not an empty, passing-looking report).
         _write_reports(
@@ -85,9 +86,9 @@ def main(argv: Iterable[str] | None = None) -> int:
             lambda: junit_error(args.stack, message),
         )
         return 2
-    print(format_report(result))
+    print(redact(format_report(result)))
     if not _write_reports(
-        sarif_path, junit_path, lambda: json.dumps(sarif(result), indent=2), lambda: junit_xml(result)
+        sarif_path, junit_path, lambda: json.dumps(redact_obj(sarif(result)), indent=2), lambda: junit_xml(result)
     ):
         return 2
     return 1 if result.mandatory else 0

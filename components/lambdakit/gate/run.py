@@ -12,6 +12,7 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
 from lambdakit.program import ProgramRun, load_stack_config, run_program
+from lambdakit.redact import scrub_gate_result
 
 from .config import configure_request, load_policy_config, resolve_policy_config
 from .model import GateError, GateResult
@@ -63,6 +64,7 @@ def analyze(
         mark = len(pool.engine.log.notes)
         dispatch(packs, requests, stack_request, types, result.violations)
         result.notes = list(pool.engine.log.notes[mark:])
+        scrub_gate_result(result, run)
         result.violations.sort(key=lambda v: (v.level != "mandatory", v.policy, v.urn))
         return result
     finally:

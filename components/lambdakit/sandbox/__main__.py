@@ -22,6 +22,7 @@ from typing import Any
 from lambdakit.cliutil import caller_path, command, debugging, fail, program_dir, stack_file
 from lambdakit.cliutil import parser as cli_parser
 from lambdakit.program import StackConfigError, describe_failure
+from lambdakit.redact import redact, redact_obj
 
 from .deploy import TriggerCheck, deploy, plan_deploy, refuse_unpublished, smoke, trigger_checks
 from .emulator import Sandbox
@@ -119,10 +120,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def _cannot(stack: str, verb: str, exc: Exception, program: Path) -> int:
     """One line for a plan or deploy that failed (the sandbox's own errors as they are, others described)."""
     if isinstance(exc, SandboxError | StackConfigError):
-        return fail("lambdakit sandbox", f"the {stack} stack {verb}: {exc}")
+        return fail("lambdakit sandbox", redact(f"the {stack} stack {verb}: {exc}"))
     if debugging():
         raise exc
-    return fail("lambdakit sandbox", f"the {stack} stack {verb}: {describe_failure(exc, program)}")
+    return fail("lambdakit sandbox", redact(f"the {stack} stack {verb}: {describe_failure(exc, program)}"))
 
 
 @command("sandbox")
@@ -209,9 +210,9 @@ def _main(args: argparse.Namespace, program: Path) -> int:
             payload_dir=payload_dir,
             checks=checks if args.each_trigger else None,
         )
-        print(text, flush=True)
+        print(redact(text), flush=True)
         if json_path is not None:
-            report = to_json(deployment, endpoint=sandbox.endpoint_url, checks=checks)
+            report = redact_obj(to_json(deployment, endpoint=sandbox.endpoint_url, checks=checks))
             json_path.parent.mkdir(parents=True, exist_ok=True)
             json_path.write_text(json.dumps(report, indent=2))
             print(f"\nJSON report written to {args.json}")
