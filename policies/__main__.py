@@ -46,4 +46,6 @@ pack = importlib.import_module(f"{PACKAGE}.pack")
 _common.connect_engine(sys.argv[1] if len(sys.argv) > 1 and ":" in sys.argv[1] else None)
 
 _speedups.install()
+# After the speedups: wraps whichever Analyze/AnalyzeStack is installed, so no diagnostic carries a secret.
+importlib.import_module(f"{PACKAGE}._redact").install()
 PolicyPack(**pack.pack_kwargs())

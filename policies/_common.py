@@ -36,6 +36,8 @@ from pulumi_policy.proxy import (
     UNKNOWN_STRING_VALUE,
 )
 
+from ._schema import PolicyConfigError, check_settings
+
 PACK_NAME = "lambdakit"
 
 _SENTINELS = frozenset(
@@ -314,8 +316,14 @@ class Rule:
         return {k: v["default"] for k, v in self.config.items() if "default" in v}
 
     def settings(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The rule's settings over its defaults; :class:`PolicyConfigError` when a given one breaks the schema
+        (the Configure request of a CLI that did not check it): a bad setting must never quietly switch a rule off."""
+        given = dict(given or {})
+        problems = check_settings(self.name, self.config, given, unknown_ok=True)
+        if problems:
+            raise PolicyConfigError(problems, "policy config")
         merged = self.defaults()
-        for key, value in dict(given or {}).items():
+        for key, value in given.items():
             if key in self.config:
                 merged[key] = value
         return merged
@@ -324,7 +332,11 @@ class Rule:
         if args.resource_type not in self.resource_types or self.resource_check is None:
             return
         ctx = ResourceContext(self, args.resource_type, args.name, args.urn, Props(args.props), report_violation)
-        ctx.cfg = self.settings(_get_config(args))
+        try:
+            ctx.cfg = self.settings(_get_config(args))
+        except PolicyConfigError as exc:
+            ctx.violation(f"the rule cannot run: {exc}; fix the policy config.")
+            return
         ctx.provider_props = Props(args.provider.props) if args.provider is not None else Props({})
         try:
             self.resource_check(ctx)
@@ -337,7 +349,11 @@ class Rule:
         if self.stack_check is None:
             return
         ctx = StackContext(self, list(args.resources), report_violation)
-        ctx.cfg = self.settings(_get_config(args))
+        try:
+            ctx.cfg = self.settings(_get_config(args))
+        except PolicyConfigError as exc:
+            ctx.violation(None, f"the rule cannot run: {exc}; fix the policy config.")
+            return
         try:
             self.stack_check(ctx)
         except Exception as exc:
@@ -496,15 +512,19 @@ def num(default: float, description: str, minimum: float | None = None) -> dict[
     return spec
 
 
-def integer(default: int, description: str, minimum: int | None = None) -> dict[str, Any]:
+def integer(default: int, description: str, minimum: int | None = None, maximum: int | None = None) -> dict[str, Any]:
     spec: dict[str, Any] = {"type": "integer", "default": default, "description": description}
     if minimum is not None:
         spec["minimum"] = minimum
+    if maximum is not None:
+        spec["maximum"] = maximum
     return spec
 
 
-def strings(default: list[str], description: str) -> dict[str, Any]:
-    return {"type": "array", "items": {"type": "string"}, "default": list(default), "description": description}
+def strings(default: list[str], description: str, *, regex: bool = False) -> dict[str, Any]:
+    """A list-of-strings setting; ``regex`` marks each item as a regular expression (checked when configured)."""
+    items: dict[str, Any] = {"type": "string", "format": "regex"} if regex else {"type": "string"}
+    return {"type": "array", "items": items, "default": list(default), "description": description}
 
 
 def boolean(default: bool, description: str) -> dict[str, Any]:

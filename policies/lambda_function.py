@@ -240,7 +240,9 @@ TIMEOUT = Rule(
     anchors=["cdk-nag Serverless LambdaDefaultTimeout", "AWS Config lambda-function-settings-check"],
     resource_types=(FUNCTION,),
     config={
-        "maxSeconds": integer(TIMEOUT_MAX_S, f"Longest timeout allowed, in seconds (AWS maximum {TIMEOUT_MAX_S}).", 1)
+        "maxSeconds": integer(
+            TIMEOUT_MAX_S, f"Longest timeout allowed, in seconds (AWS maximum {TIMEOUT_MAX_S}).", 1, TIMEOUT_MAX_S
+        )
     },
     default_level=EnforcementLevel.MANDATORY,
     resource_check=check_timeout,
@@ -257,8 +259,8 @@ MEMORY = Rule(
     anchors=["cdk-nag Serverless LambdaDefaultMemorySize", "AWS Config lambda-function-settings-check"],
     resource_types=(FUNCTION,),
     config={
-        "minMb": integer(MEMORY_MIN_MB, "Smallest memory size allowed, in MB.", MEMORY_MIN_MB),
-        "maxMb": integer(MEMORY_MAX_MB, "Largest memory size allowed, in MB.", MEMORY_MIN_MB),
+        "minMb": integer(MEMORY_MIN_MB, "Smallest memory size allowed, in MB.", MEMORY_MIN_MB, MEMORY_MAX_MB),
+        "maxMb": integer(MEMORY_MAX_MB, "Largest memory size allowed, in MB.", MEMORY_MIN_MB, MEMORY_MAX_MB),
     },
     default_level=EnforcementLevel.MANDATORY,
     resource_check=check_memory,
@@ -287,7 +289,9 @@ RESERVED_CONCURRENCY = Rule(
     anchors=["CKV_AWS_115", "AWS Config lambda-concurrency-check"],
     resource_types=(FUNCTION,),
     config={
-        "min": integer(1, "Smallest reservation allowed (0 would throttle every invocation).", 0),
+        "min": integer(
+            1, "Smallest reservation allowed (0 would throttle every invocation).", 0, RESERVABLE_CONCURRENCY
+        ),
         "max": integer(RESERVABLE_CONCURRENCY, "Largest reservation allowed for one function.", 0),
     },
     resource_check=check_reserved_concurrency,
@@ -333,8 +337,10 @@ ENV_SECRETS = Rule(
     anchors=["CKV_AWS_45"],
     resource_types=(FUNCTION,),
     config={
-        "allowedNames": strings([], "Variable names (regular expressions) never reported."),
-        "secretNamePatterns": strings(SECRET_NAME_PATTERNS, "Regular expressions for names that hold secrets."),
+        "allowedNames": strings([], "Variable names (regular expressions) never reported.", regex=True),
+        "secretNamePatterns": strings(
+            SECRET_NAME_PATTERNS, "Regular expressions for names that hold secrets.", regex=True
+        ),
         "highEntropyMinLength": integer(32, "Report random-looking values at least this long.", 8),
     },
     default_level=EnforcementLevel.MANDATORY,
@@ -393,8 +399,8 @@ LOG_RETENTION = Rule(
     anchors=["cdk-nag Serverless CloudWatchLogGroupRetentionPeriod"],
     resource_types=(LOG_GROUP,),
     config={
-        "minDays": integer(1, "Shortest retention allowed, in days.", 1),
-        "maxDays": integer(RETENTION_DAYS[-1], "Longest retention allowed, in days.", 1),
+        "minDays": integer(1, "Shortest retention allowed, in days.", 1, RETENTION_DAYS[-1]),
+        "maxDays": integer(RETENTION_DAYS[-1], "Longest retention allowed, in days.", 1, RETENTION_DAYS[-1]),
         "onlyLambdaLogGroups": boolean(True, "Check only log groups whose name starts with /aws/lambda/."),
     },
     default_level=EnforcementLevel.MANDATORY,

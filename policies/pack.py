@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValid
 
 from . import access, dependencies, event_sources, iam, lambda_function, runtimes, stack
 from ._common import PACK_NAME, Rule
+from ._schema import parse_config_text, validate_config
 
 PACK_DIR = Path(__file__).resolve().parent
 CONFIG_DIR = PACK_DIR / "config"
@@ -42,18 +42,18 @@ def load_config(env_or_path: str | Path) -> dict[str, Any]:
     path = Path(env_or_path)
     if str(env_or_path) in ENVIRONMENTS:
         path = CONFIG_DIR / f"{env_or_path}.json"
-    data = json.loads(path.read_text())
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: policy config must be a JSON object, got {type(data).__name__}")
-    return data
+    return parse_config_text(path.read_bytes(), str(path))
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    """Each policy's settings schema (what ``config_schema`` declares), for :func:`validate_config`."""
+    return {rule.name: rule.config for rule in RULES}
 
 
 def resolve(config: Mapping[str, Any]) -> dict[str, tuple[EnforcementLevel, dict[str, Any]]]:
     """Per rule, the enforcement level and settings the CLI would send in Configure for this config file:
     the rule's default, overridden by ``all``, overridden by the rule's own entry; settings over schema defaults."""
-    unknown = sorted(set(config) - set(RULES_BY_NAME) - {"all"})
-    if unknown:
-        raise ValueError(f"policy config names unknown policies {unknown}; known: {sorted(RULES_BY_NAME)}")
+    validate_config(config, schemas())
     resolved: dict[str, tuple[EnforcementLevel, dict[str, Any]]] = {}
     everyone = config.get("all")
     for rule in RULES:
@@ -69,9 +69,6 @@ def resolve(config: Mapping[str, Any]) -> dict[str, tuple[EnforcementLevel, dict
         elif isinstance(entry, Mapping):
             if "enforcementLevel" in entry:
                 level = EnforcementLevel(entry["enforcementLevel"])
-            extra = sorted(set(entry) - set(rule.config) - {"enforcementLevel"})
-            if extra:
-                raise ValueError(f"policy {rule.name}: unknown settings {extra}; known: {sorted(rule.config)}")
             settings.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
         resolved[rule.name] = (level, settings)
     return resolved

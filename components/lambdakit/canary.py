@@ -18,10 +18,14 @@ Time is injected (``clock`` and ``sleep``), so tests run a 30-minute canary in m
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+import signal
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
@@ -73,6 +77,10 @@ class HealthReading:
     throttles: float = 0.0
     alarms_in_alarm: tuple[str, ...] = ()
     missing_alarms: tuple[str, ...] = ()
+    data_until: dt.datetime | None = None
+    """The end of the latest period holding the new version's metrics; ``None`` when the source does not say
+    (then the controller cannot check that the data reaches the window's end)."""
+    warnings: tuple[str, ...] = ()
 
     @property
     def error_rate(self) -> float:
@@ -140,6 +148,7 @@ class CloudWatchHealth:
     #: Dimension order matters to moto 5.2.5: it matches a query's dimensions to stored data as an ordered list,
     #: whereas CloudWatch matches them as a set. Lambda and our tests use this order.
     DIMENSIONS = ("FunctionName", "Resource", "ExecutedVersion")
+    METRICS = ("Invocations", "Errors", "Throttles")
 
     def __init__(
         self,
@@ -168,8 +177,10 @@ class CloudWatchHealth:
 
     def metric_sums(self, start: dt.datetime, end: dt.datetime) -> dict[str, float]:
         """Sum of Invocations, Errors and Throttles of the new version in [start, end]."""
-        names = ("Invocations", "Errors", "Throttles")
-        queries = [
+        return self._metric_data(start, end)[0]
+
+    def _queries(self) -> list[dict[str, Any]]:
+        return [
             {
                 "Id": name.lower(),
                 "MetricStat": {
@@ -179,10 +190,15 @@ class CloudWatchHealth:
                 },
                 "ReturnData": True,
             }
-            for name in names
+            for name in self.METRICS
         ]
-        sums = {name: 0.0 for name in names}
-        by_id = {name.lower(): name for name in names}
+
+    def _metric_data(self, start: dt.datetime, end: dt.datetime) -> tuple[dict[str, float], dt.datetime | None]:
+        """Sums of :attr:`METRICS` in [start, end] and the start of the latest period holding any datapoint."""
+        queries = self._queries()
+        sums = {name: 0.0 for name in self.METRICS}
+        by_id = {name.lower(): name for name in self.METRICS}
+        latest: dt.datetime | None = None
         token: str | None = None
         while True:
             kwargs: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end}
@@ -191,9 +207,29 @@ class CloudWatchHealth:
             response = self.cloudwatch.get_metric_data(**kwargs)
             for result in response.get("MetricDataResults", []):
                 sums[by_id[result["Id"]]] += float(sum(result.get("Values", [])))
+                for stamp in result.get("Timestamps", []):
+                    if isinstance(stamp, dt.datetime):
+                        stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+                        latest = stamp if latest is None or stamp > latest else latest
             token = response.get("NextToken")
             if not token:
-                return sums
+                return sums, latest
+
+    def alarms_fired(self, start: dt.datetime, end: dt.datetime) -> tuple[list[str], list[str]]:
+        """(alarms that went to ALARM within [start, end], warnings), from DescribeAlarmHistory: an alarm that fired
+        and cleared between two readings is in ALARM for neither."""
+        fired: list[str] = []
+        for name in self.alarm_names:
+            try:
+                pages = self.cloudwatch.get_paginator("describe_alarm_history").paginate(
+                    AlarmName=name, HistoryItemType="StateUpdate", StartDate=start, EndDate=end
+                )
+                items = [item for page in pages for item in page.get("AlarmHistoryItems", [])]
+            except Exception as exc:  # an emulator without the API, or a denied call: say so, judge on states
+                return fired, [f"alarm history unreadable ({type(exc).__name__}): only current alarm states judged"]
+            if any(_went_to_alarm(item) for item in items):
+                fired.append(name)
+        return fired, []
 
     def alarm_states(self) -> tuple[list[str], list[str]]:
         """(alarms in ALARM, alarm names that do not exist)."""
@@ -222,16 +258,66 @@ class CloudWatchHealth:
         return epoch + dt.timedelta(seconds=first), epoch + dt.timedelta(seconds=last)
 
     def read(self, start: dt.datetime, end: dt.datetime) -> HealthReading:
-        sums = self.metric_sums(*self.window(start, end))
+        sums, latest = self._metric_data(*self.window(start, end))
         in_alarm, missing = self.alarm_states()
-        return evaluate(
-            sums["Invocations"], sums["Errors"], sums["Throttles"], in_alarm, self.thresholds, missing_alarms=missing
+        fired, warnings = self.alarms_fired(start, end)
+        flagged = [*in_alarm, *(f"{name} (fired in the window)" for name in fired if name not in in_alarm)]
+        reading = evaluate(
+            sums["Invocations"], sums["Errors"], sums["Throttles"], flagged, self.thresholds, missing_alarms=missing
         )
+        until = latest + dt.timedelta(seconds=self.period_seconds) if latest is not None else None
+        return replace(reading, data_until=until, warnings=tuple(warnings))
+
+
+def _went_to_alarm(item: Mapping[str, Any]) -> bool:
+    data = item.get("HistoryData")
+    if isinstance(data, str):
+        try:
+            state = json.loads(data).get("newState", {}).get("stateValue")
+        except (ValueError, AttributeError):
+            state = None
+        if state is not None:
+            return bool(state == "ALARM")
+    return "to ALARM" in str(item.get("HistorySummary", ""))
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Shifting traffic
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def update_alias_with_retry(
+    lambda_client: Any,
+    function_name: str,
+    alias_name: str,
+    version: str,
+    weights: Mapping[str, float],
+    *,
+    attempts: int = 8,
+    backoff_seconds: float = 0.5,
+    max_backoff_seconds: float = 8.0,
+    sleep: Sleep = time.sleep,
+    echo: Echo | None = None,
+) -> None:
+    """``UpdateAlias`` to ``version`` routing ``weights`` (``{}``: none), retried on :data:`RETRYABLE_CODES`."""
+    wait = backoff_seconds
+    for attempt in range(1, attempts + 1):
+        try:
+            lambda_client.update_alias(
+                FunctionName=function_name,
+                Name=alias_name,
+                FunctionVersion=version,
+                RoutingConfig={"AdditionalVersionWeights": dict(weights)},
+            )
+            return
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code not in RETRYABLE_CODES or attempt == attempts:
+                raise
+            if echo is not None:
+                echo(f"UpdateAlias {function_name}:{alias_name}: {code}, retrying in {wait:g}s ({attempt}/{attempts})")
+            sleep(wait)
+            wait = min(wait * 2, max_backoff_seconds)
 
 
 class TrafficShifter(Protocol):
@@ -272,12 +358,43 @@ class AliasTarget:
             )
 
 
-class AliasShifter:
-    """A :class:`TrafficShifter` that calls ``lambda:UpdateAlias`` directly."""
+#: Error codes of UpdateAlias worth another try: throttling, and a conflict while another update is in flight.
+RETRYABLE_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "ResourceConflictException",
+        "ServiceException",
+        "RequestLimitExceeded",
+    }
+)
 
-    def __init__(self, lambda_client: Any, targets: Mapping[str, AliasTarget]) -> None:
+
+class AliasShifter:
+    """A :class:`TrafficShifter` that calls ``lambda:UpdateAlias`` directly, retrying throttles and conflicts with
+    exponential backoff (``attempts`` tries, waits ``backoff_seconds`` doubling up to ``max_backoff_seconds``)."""
+
+    def __init__(
+        self,
+        lambda_client: Any,
+        targets: Mapping[str, AliasTarget],
+        *,
+        attempts: int = 8,
+        backoff_seconds: float = 0.5,
+        max_backoff_seconds: float = 8.0,
+        sleep: Sleep = time.sleep,
+        echo: Echo | None = None,
+    ) -> None:
+        if attempts < 1:
+            raise ValueError(f"AliasShifter.attempts must be >= 1, got {attempts}")
         self.lambda_client = lambda_client
         self.targets = dict(targets)
+        self.attempts = attempts
+        self.backoff_seconds = backoff_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self.sleep = sleep
+        self.echo = echo
 
     def check(self) -> None:
         """Refuse to start unless each alias currently serves its stable version (at 100% or with a canary)."""
@@ -296,11 +413,17 @@ class AliasShifter:
                 )
 
     def _update(self, target: AliasTarget, version: str, weights: dict[str, float]) -> None:
-        self.lambda_client.update_alias(
-            FunctionName=target.function_name,
-            Name=target.alias_name,
-            FunctionVersion=version,
-            RoutingConfig={"AdditionalVersionWeights": weights},
+        update_alias_with_retry(
+            self.lambda_client,
+            target.function_name,
+            target.alias_name,
+            version,
+            weights,
+            attempts=self.attempts,
+            backoff_seconds=self.backoff_seconds,
+            max_backoff_seconds=self.max_backoff_seconds,
+            sleep=self.sleep,
+            echo=self.echo,
         )
 
     def shift(self, weights: Mapping[str, float]) -> None:
@@ -340,6 +463,9 @@ class CanaryPlan:
     """How often health is read during a step. Defaults to 60 (CloudWatch's standard resolution)."""
     missing_data_deadline_seconds: float = 600.0
     """A step with no data for the new version this long after it began rolls back. Defaults to 600."""
+    delivery_delay_seconds: float = 180.0
+    """How late CloudWatch may deliver metrics. A step passes only once this long past its bake, judged on the
+    whole window since it began, with data reaching the bake's end. Defaults to 180 (3 minutes)."""
 
     def __post_init__(self) -> None:
         weights = self.weights
@@ -352,6 +478,8 @@ class CanaryPlan:
             raise ValueError(f"CanaryPlan.steps must be strictly increasing, got {self.steps}")
         if self.bake_seconds < 0:
             raise ValueError(f"CanaryPlan.bake_seconds must be >= 0, got {self.bake_seconds}")
+        if self.delivery_delay_seconds < 0:
+            raise ValueError(f"CanaryPlan.delivery_delay_seconds must be >= 0, got {self.delivery_delay_seconds}")
         if self.poll_seconds <= 0:
             raise ValueError(f"CanaryPlan.poll_seconds must be > 0, got {self.poll_seconds}")
         if self.missing_data_deadline_seconds < self.bake_seconds:
@@ -420,6 +548,63 @@ class CanaryTarget:
     health: HealthSource
 
 
+class CanaryInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM reached the controller; the aliases were rolled back to stable before this was raised."""
+
+    def __init__(self, signame: str) -> None:
+        super().__init__(signame)
+        self.signame = signame
+
+
+@contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM (like SIGINT) raises :class:`CanaryInterrupted` in the main thread, so the controller
+    rolls back before the process ends. A no-op outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise CanaryInterrupted(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """A rollback in progress is not cut short by a second Ctrl-C or SIGTERM: they wait until it is done."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def _safe_rollback(shifter: TrafficShifter, services: Sequence[str], echo: Echo, why: str) -> list[str]:
+    """Roll each service back on its own (one failure does not stop the others); -> services that failed."""
+    failed = []
+    with _signals_deferred():
+        for service in services:
+            try:
+                shifter.rollback([service])
+                echo(f"[{service}] rolled back to its stable version ({why})")
+            except Exception as exc:
+                failed.append(service)
+                echo(
+                    f"[{service}] ROLLBACK FAILED ({type(exc).__name__}: {exc}); "
+                    f"run `lambdakit canary --abort {service}`"
+                )
+    return failed
+
+
 def run_canary(
     targets: Sequence[CanaryTarget],
     shifter: TrafficShifter,
@@ -431,35 +616,78 @@ def run_canary(
 ) -> dict[str, CanaryOutcome]:
     """Step every target's traffic through ``plan``; promote the healthy, roll back the unhealthy.
 
-    Each step: shift, then read health every ``poll_seconds`` over the window since the step began. A service
+    Each step: shift, then read health every ``poll_seconds`` over the whole window since the step began. A service
     rolls back at its first unhealthy reading, or when it has no data ``missing_data_deadline_seconds`` after the
-    step began; it moves on once ``bake_seconds`` have passed and its latest reading is healthy. Services that
-    pass every step are promoted together. Every reading is echoed with its figures.
+    step began; it moves on once ``bake_seconds + delivery_delay_seconds`` have passed, its reading of the window is
+    healthy and the metrics reach the bake's end (CloudWatch delivers late). Services that pass every step are
+    promoted together. Every reading is echoed with its figures.
+
+    On any error, Ctrl-C or SIGTERM (see :func:`signals_interrupt`) every service that may carry weight is rolled
+    back to its stable version, and that is said, before the exception goes on.
     """
     outcomes = {
         t.service: CanaryOutcome(service=t.service, stable_version=t.stable_version, new_version=t.new_version)
         for t in targets
     }
     active = [_Active(t.service, t.health, outcomes[t.service]) for t in targets]
+    # Services whose alias may route weight now (from the first shift until rolled back or promoted).
+    exposed: list[str] = []
+    try:
+        _steps(active, exposed, shifter, plan, clock, sleep, echo)
+        if active:
+            names = [a.service for a in active]
+            shifter.promote(names)
+            exposed.clear()
+            for a in active:
+                a.outcome.result = "promoted"
+                a.outcome.last_weight = 1.0
+                a.outcome.reason = f"healthy through {len(plan.weights)} step(s)"
+                echo(f"[{a.service}] PROMOTED version {a.outcome.new_version} to 100%")
+    except BaseException as exc:
+        if exposed:
+            why = (
+                f"interrupted by {exc.signame}"
+                if isinstance(exc, CanaryInterrupted)
+                else "interrupted"
+                if isinstance(exc, KeyboardInterrupt)
+                else f"{type(exc).__name__}: {exc}"
+            )
+            echo(f"canary stopped ({why}); rolling back {', '.join(exposed)} to stable")
+            failed = _safe_rollback(shifter, list(exposed), echo, why)
+            for service in exposed:
+                if service not in failed:
+                    outcomes[service].result = "rolled-back"
+                    outcomes[service].reason = why
+            exposed[:] = failed
+        raise
+    return outcomes
+
+
+def _steps(
+    active: list[_Active],
+    exposed: list[str],
+    shifter: TrafficShifter,
+    plan: CanaryPlan,
+    clock: Clock,
+    sleep: Sleep,
+    echo: Echo,
+) -> None:
     weights = plan.weights
     for step_index, weight in enumerate(weights, start=1):
         if not active:
             break
         label = f"step {step_index}/{len(weights)}"
-        try:
-            shifter.shift({a.service: weight for a in active})
-        except Exception as exc:
-            # A half-applied shift must not leave weight on an unproven version: put everyone back on stable.
-            echo(f"shift to {weight:.0%} failed ({exc}); rolling back {', '.join(a.service for a in active)}")
-            shifter.rollback([a.service for a in active])
-            raise
+        exposed[:] = sorted({*exposed, *(a.service for a in active)}, key=[a.service for a in active].index)
+        shifter.shift({a.service: weight for a in active})
         for a in active:
             a.outcome.last_weight = weight
             echo(
                 f"[{a.service}] {label}: {weight:.0%} -> version {a.outcome.new_version}, "
                 f"{1 - weight:.0%} stays on stable version {a.outcome.stable_version}; bake {plan.bake_seconds:g}s"
+                + (f" (+{plan.delivery_delay_seconds:g}s for late metrics)" if plan.delivery_delay_seconds else "")
             )
         started = clock()
+        bake_end = started + dt.timedelta(seconds=plan.bake_seconds)
         pending = list(active)
         while pending:
             sleep(plan.poll_seconds)
@@ -474,6 +702,7 @@ def run_canary(
                     reading = HealthReading("no-data", f"health read failed: {type(exc).__name__}: {exc}")
                 a.outcome.readings.append(StepRecord(a.service, step_index, weight, elapsed, reading))
                 verdict: str = reading.status
+                covered = reading.data_until is None or reading.data_until >= bake_end
                 if reading.status == "unhealthy":
                     a.outcome.reason = f"{label} at {weight:.0%}: {reading.reason}"
                     failed.append(a)
@@ -484,32 +713,38 @@ def run_canary(
                         f"{elapsed:g}s after the step began (deadline {plan.missing_data_deadline_seconds:g}s)"
                     )
                     failed.append(a)
+                elif reading.status == "healthy" and elapsed >= plan.bake_seconds + plan.delivery_delay_seconds:
+                    if covered:
+                        pending.remove(a)
+                        verdict = "healthy, baked"
+                    elif elapsed >= plan.missing_data_deadline_seconds + plan.delivery_delay_seconds:
+                        verdict = "unhealthy"
+                        a.outcome.reason = (
+                            f"{label} at {weight:.0%}: metrics reach only {reading.data_until:%H:%M:%S}, not the "
+                            f"bake's end {bake_end:%H:%M:%S}, {elapsed:g}s after the step began"
+                        )
+                        failed.append(a)
+                    else:
+                        verdict = f"healthy so far, waiting for metrics up to {bake_end:%H:%M:%S}"
                 elif reading.status == "healthy" and elapsed >= plan.bake_seconds:
-                    pending.remove(a)
-                    verdict = "healthy, baked"
+                    verdict = f"healthy so far, waiting {plan.delivery_delay_seconds:g}s for late metrics"
                 echo(f"[{a.service}] {label} {weight:.0%} t+{elapsed:g}s: {reading.figures()} -> {verdict}")
                 if reading.missing_alarms:
                     echo(f"[{a.service}] warning: alarm(s) not found: {', '.join(reading.missing_alarms)}")
+                for warning in reading.warnings:
+                    echo(f"[{a.service}] warning: {warning}")
             if failed:
                 names = [a.service for a in failed]
                 shifter.rollback(names)
                 for a in failed:
                     a.outcome.result = "rolled-back"
+                    exposed.remove(a.service)
                     echo(
                         f"[{a.service}] ROLLBACK to stable version {a.outcome.stable_version} at 100%: "
                         f"{a.outcome.reason}"
                     )
                     pending.remove(a)
                     active.remove(a)
-    if active:
-        names = [a.service for a in active]
-        shifter.promote(names)
-        for a in active:
-            a.outcome.result = "promoted"
-            a.outcome.last_weight = 1.0
-            a.outcome.reason = f"healthy through {len(weights)} step(s)"
-            echo(f"[{a.service}] PROMOTED version {a.outcome.new_version} to 100%")
-    return outcomes
 
 
 def canary_alias(
@@ -527,7 +762,7 @@ def canary_alias(
 ) -> CanaryOutcome:
     """Canary one alias with boto3: :class:`AliasShifter` + :class:`CloudWatchHealth`."""
     name = service or target.function_name
-    shifter = AliasShifter(lambda_client, {name: target})
+    shifter = AliasShifter(lambda_client, {name: target}, echo=echo)
     shifter.check()
     health = CloudWatchHealth(
         cloudwatch,
@@ -539,3 +774,24 @@ def canary_alias(
     )
     canary_target = CanaryTarget(name, target.stable_version, target.new_version, health)
     return run_canary([canary_target], shifter, plan, clock=clock, sleep=sleep, echo=echo)[name]
+
+
+def abort_alias(
+    lambda_client: Any, function_name: str, alias_name: str, *, echo: Echo = print, sleep: Sleep = time.sleep
+) -> dict[str, float]:
+    """Put an alias left with routing weights (a canary interrupted, crashed or still running) back on its primary
+    version, the stable one, at 100%. Reads the weights from the alias itself, so it needs nothing from the run that
+    left them. -> the weights removed (``{}`` when there were none)."""
+    alias = lambda_client.get_alias(FunctionName=function_name, Name=alias_name)
+    stable = str(alias["FunctionVersion"])
+    weights = {
+        str(k): float(v) for k, v in ((alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}).items()
+    }
+    if not weights:
+        echo(f"{function_name}:{alias_name} routes no weights: 100% on version {stable}; nothing to abort")
+        return {}
+    with _signals_deferred():
+        update_alias_with_retry(lambda_client, function_name, alias_name, stable, {}, sleep=sleep, echo=echo)
+    routed = ", ".join(f"{w:.0%} to version {v}" for v, w in weights.items())
+    echo(f"{function_name}:{alias_name}: removed the canary's routing ({routed}); 100% on stable version {stable}")
+    return weights

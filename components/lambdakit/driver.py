@@ -56,6 +56,7 @@ from lambdakit.ops import (
     prune_versions,
     services_from_state,
 )
+from lambdakit.redact import redact, remember
 from lambdakit.traffic import CANARY_WEIGHT, RELEASE_KEY, STABLE_VERSION, config_path
 
 
@@ -184,6 +185,9 @@ class AutomationStack:
 
     def up(self) -> dict[str, Any]:
         result = self.stack.up(on_output=self._on_output)
+        for value in result.outputs.values():
+            if getattr(value, "secret", False):
+                remember(value.value)
         return {key: value.value for key, value in result.outputs.items()}
 
     def services(self) -> dict[str, ServiceRef]:
@@ -637,7 +641,7 @@ def summary_table(results: Sequence[EnvironmentResult]) -> str:
     for r in results:
         if r.detail:
             out.append(f"{r.stack}: {r.detail}")
-    return "\n".join(out)
+    return redact("\n".join(out))
 
 
 def boto3_ops_for(

@@ -262,6 +262,11 @@ UNZIPPED_MAX_BYTES = 262_144_000
 ZIPPED_DIRECT_UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 #: Asynchronous invocation payloads are at most 256 KB: the most a smoke event sent as an Event can be.
 EVENT_PAYLOAD_MAX_BYTES = 256 * 1024
+#: A synchronous response is at most 6 MB (Lambda counts 6,291,556 bytes); a larger one is
+#: ``Function.ResponseSizeTooLarge``.
+RESPONSE_MAX_BYTES = 6 * 1024 * 1024 + 100
+#: ``Invoke`` with ``LogType=Tail`` returns the last 4 KB of the log in ``x-amz-log-result``.
+LOG_TAIL_BYTES = 4096
 
 # --- layers ---------------------------------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -33,6 +33,10 @@ DEFAULT_KEEP = 3
 
 class OpsError(Exception):
     """An operation failed for a reason the operator can act on; the message says which and how."""
+
+
+class PruneRefusedError(OpsError):
+    """Prune will not run on a function whose alias carries weights (unless forced)."""
 
 
 class FunctionNotFoundError(OpsError):
@@ -554,12 +558,25 @@ def _paginate(lambda_client: Any, operation: str, key: str, **kwargs: Any) -> li
 
 
 def prune_versions(
-    lambda_client: Any, function_name: str, *, keep: int = DEFAULT_KEEP, dry_run: bool = False
+    lambda_client: Any,
+    function_name: str,
+    *,
+    keep: int = DEFAULT_KEEP,
+    dry_run: bool = False,
+    force: bool = False,
+    before_delete: Callable[[str], None] | None = None,
 ) -> PruneReport:
     """Delete published versions of ``function_name`` except the newest ``keep`` and every version in use.
 
     In use: an alias's ``FunctionVersion`` or a version in its ``RoutingConfig.AdditionalVersionWeights``, and a
     version an event source mapping targets by qualified ARN. ``$LATEST`` is never deleted.
+
+    A function whose alias routes weights (a canary in progress, or one left half-way) is refused with
+    :class:`PruneRefusedError` unless ``force`` (a ``dry_run`` only lists): the canary may move the alias at any
+    moment. Right before each
+    ``DeleteFunction`` the aliases are read again and a version that became in use is skipped; a
+    ``ResourceConflictException`` from AWS (an alias moved between that read and the delete) is a skip too, never
+    an error. ``before_delete(version)`` runs just before that last read (tests use it to force interleavings).
     """
     try:
         versions = [
@@ -584,11 +601,28 @@ def prune_versions(
         qualifier = _qualifier(arn)
         if _function_of(arn) == _function_of(function_name) and qualifier.isdigit():
             in_use.setdefault(qualifier, []).append(f"event source mapping {mapping.get('UUID', '?')} targets it")
+    weighted = _weighted_aliases(aliases)
+    if weighted and not force and not dry_run:
+        raise PruneRefusedError(
+            f"{function_name}: alias(es) {'; '.join(weighted)}: a canary is in progress or was left half-way; "
+            "finish it (or `lambdakit canary --abort SERVICE`) before pruning, or pass --force"
+        )
     kept, delete = plan_prune(versions, in_use, keep)
     report = PruneReport(function_name=function_name, keep_newest=keep, dry_run=dry_run, kept=kept)
     for version in delete:
         if dry_run:
             report.deleted.append(version)
+            continue
+        if before_delete is not None:
+            before_delete(version)
+        # Read again at the moment of deletion: an alias may have moved since the listing above.
+        try:
+            now_used = versions_in_use(_paginate(lambda_client, "list_aliases", "Aliases", FunctionName=function_name))
+        except ClientError as exc:
+            report.skipped[version] = f"could not re-read the aliases before deleting: {_error_code(exc)}"
+            continue
+        if version in now_used:
+            report.skipped[version] = f"now in use ({'; '.join(now_used[version])})"
             continue
         try:
             lambda_client.delete_function(FunctionName=function_name, Qualifier=version)
@@ -603,6 +637,16 @@ def prune_versions(
             raise
         report.deleted.append(version)
     return report
+
+
+def _weighted_aliases(aliases: Iterable[Mapping[str, Any]]) -> list[str]:
+    found = []
+    for alias in aliases:
+        weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        if weights:
+            routes = ", ".join(f"{float(w):.0%} to version {v}" for v, w in weights.items())
+            found.append(f"{alias.get('Name', '?')} routes {routes}")
+    return found
 
 
 def _function_of(name_or_arn: str) -> str:

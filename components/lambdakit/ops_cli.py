@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from . import ops
-from .canary import AliasTarget, CanaryPlan, HealthThresholds, canary_alias
+from .canary import (
+    AliasTarget,
+    CanaryInterrupted,
+    CanaryPlan,
+    HealthThresholds,
+    abort_alias,
+    canary_alias,
+    signals_interrupt,
+)
 from .cliutil import EXIT_FAILED, EXIT_OK, UsageError, caller_path, command, parser
 
 
@@ -175,7 +183,10 @@ def invoke_main(argv: list[str]) -> int:
 def cmd_prune(args: argparse.Namespace) -> int:
     clients = _clients(args)
     for ref in _resolve(args, clients):
-        print(ops.prune_versions(clients.lambda_, ref.function_name, keep=args.keep, dry_run=args.dry_run).describe())
+        report = ops.prune_versions(
+            clients.lambda_, ref.function_name, keep=args.keep, dry_run=args.dry_run, force=args.force
+        )
+        print(report.describe())
     return EXIT_OK
 
 
@@ -185,6 +196,9 @@ def prune_main(argv: list[str]) -> int:
     _target_args(p, many=True)
     p.add_argument("--keep", type=int, default=ops.DEFAULT_KEEP, help="newest versions to keep (3)")
     p.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    p.add_argument(
+        "--force", action="store_true", help="prune even while an alias routes weights (a canary in progress)"
+    )
     _aws_args(p)
     return _run(cmd_prune, p.parse_args(argv))
 
@@ -197,7 +211,15 @@ def _canary_args(p: argparse.ArgumentParser) -> None:
     group.add_argument("--steps", default="10,50,100", help="weights in %% or fractions (default 10,50,100)")
     group.add_argument("--bake", type=float, default=300.0, help="seconds each step must stay healthy (300)")
     group.add_argument("--poll", type=float, default=60.0, help="seconds between health readings (60)")
-    group.add_argument("--deadline", type=float, help="roll back after this many seconds without data (2 x bake)")
+    group.add_argument(
+        "--deadline", type=float, help="roll back after this many seconds without data (2 x bake + delivery delay)"
+    )
+    group.add_argument(
+        "--delivery-delay",
+        type=float,
+        default=180.0,
+        help="seconds CloudWatch may deliver metrics late; each step waits this long past its bake (180)",
+    )
     group.add_argument("--max-error-rate", type=float, default=0.01, help="errors/invocations limit (0.01)")
     group.add_argument("--max-throttle-rate", type=float, default=0.0, help="throttles/requests limit (0)")
     group.add_argument("--min-invocations", type=int, default=1, help="invocations needed to judge a step (1)")
@@ -209,7 +231,10 @@ def _plan(args: argparse.Namespace) -> CanaryPlan:
             steps=CanaryPlan.parse_steps(args.steps),
             bake_seconds=args.bake,
             poll_seconds=args.poll,
-            missing_data_deadline_seconds=args.deadline if args.deadline is not None else max(args.bake * 2, args.poll),
+            missing_data_deadline_seconds=args.deadline
+            if args.deadline is not None
+            else max(args.bake * 2 + args.delivery_delay, args.poll),
+            delivery_delay_seconds=args.delivery_delay,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -229,21 +254,31 @@ def _thresholds(args: argparse.Namespace) -> HealthThresholds:
 def cmd_canary(args: argparse.Namespace) -> int:
     clients = _clients(args)
     ref = _resolve(args, clients)[0]
+    if args.abort:
+        abort_alias(clients.lambda_, ref.function_name, ref.alias_name)
+        return EXIT_OK
+    if not args.new_version:
+        raise UsageError("--new-version is required (or --abort to undo a canary left half-way)")
     plan, thresholds = _plan(args), _thresholds(args)
     stable = args.stable_version
     if stable is None:
         alias = clients.lambda_.get_alias(FunctionName=ref.function_name, Name=ref.alias_name)
         stable = str(alias["FunctionVersion"])
     target = AliasTarget(ref.function_name, ref.alias_name, stable_version=stable, new_version=args.new_version)
-    outcome = canary_alias(
-        clients.lambda_,
-        clients.cloudwatch,
-        target,
-        plan,
-        service=ref.service,
-        alarm_names=ref.alarm_names + list(args.alarm or []),
-        thresholds=thresholds,
-    )
+    try:
+        with signals_interrupt():
+            outcome = canary_alias(
+                clients.lambda_,
+                clients.cloudwatch,
+                target,
+                plan,
+                service=ref.service,
+                alarm_names=ref.alarm_names + list(args.alarm or []),
+                thresholds=thresholds,
+            )
+    except CanaryInterrupted as exc:
+        print(f"{ref.service}: canary interrupted by {exc.signame}; the alias was rolled back to stable", flush=True)
+        return 130
     print(f"{ref.service}: {outcome.result} ({outcome.reason})")
     return EXIT_OK if outcome.result == "promoted" else EXIT_FAILED
 
@@ -252,7 +287,13 @@ def cmd_canary(args: argparse.Namespace) -> int:
 def canary_main(argv: list[str]) -> int:
     p = parser("canary", "Shift a service's alias to a new version step by step with boto3; promote or roll back.")
     _target_args(p)
-    p.add_argument("--new-version", required=True, help="the published version to shift traffic to")
+    p.add_argument("--new-version", help="the published version to shift traffic to (required unless --abort)")
+    p.add_argument(
+        "--abort",
+        action="store_true",
+        help="put the service's alias back on its stable (primary) version at 100%%, removing any canary weights "
+        "(also after a crash: the weights are read from the alias)",
+    )
     p.add_argument("--stable-version", help="the version serving now (default: the alias's version)")
     p.add_argument("--alarm", action="append", help="another alarm name to watch (repeatable)")
     _canary_args(p)

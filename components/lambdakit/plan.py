@@ -12,6 +12,7 @@ from typing import Any
 
 from lambdakit.cliutil import EXIT_USAGE, command, debugging, fail, parser, program_dir, stack_file, stacks_of
 from lambdakit.program import ProgramRun, StackConfigError, describe_failure, run_program
+from lambdakit.redact import redact, remember_run
 
 FN = "aws:lambda/function:Function"
 
@@ -75,5 +76,6 @@ def main(argv: list[str] | None = None) -> int:
             if debugging():
                 raise
             return fail("lambdakit plan", f"stack {stack}: {describe_failure(exc, program)}", EXIT_USAGE)
-        print("\n".join(describe(run)) + "\n", flush=True)
+        remember_run(run)
+        print(redact("\n".join(describe(run))) + "\n", flush=True)
     return 0

@@ -3,28 +3,38 @@ per executed version, as Lambda does, while a fake clock stands in for the bake 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from lambdakit.canary import (
     AliasShifter,
     AliasTarget,
+    CanaryInterrupted,
     CanaryPlan,
     CanaryTarget,
     CloudWatchHealth,
     HealthReading,
     HealthThresholds,
+    abort_alias,
     canary_alias,
     evaluate,
     run_canary,
 )
 
 FUNCTION = "order-processor-prod"
-PLAN = CanaryPlan(steps=(0.1, 0.5, 1.0), bake_seconds=300, poll_seconds=60, missing_data_deadline_seconds=600)
+PLAN = CanaryPlan(
+    steps=(0.1, 0.5, 1.0),
+    bake_seconds=300,
+    poll_seconds=60,
+    missing_data_deadline_seconds=600,
+    delivery_delay_seconds=0,
+)
 
 
 @pytest.fixture
@@ -191,7 +201,9 @@ SICK = evaluate(100, 50, 0, [], HealthThresholds())
 
 def test_one_unhealthy_service_rolls_back_alone(clock: Any) -> None:
     shifter = RecordingShifter()
-    plan = CanaryPlan(steps=(0.1, 0.5), bake_seconds=60, poll_seconds=60, missing_data_deadline_seconds=120)
+    plan = CanaryPlan(
+        steps=(0.1, 0.5), bake_seconds=60, poll_seconds=60, missing_data_deadline_seconds=120, delivery_delay_seconds=0
+    )
     outcomes = run_canary(
         [
             CanaryTarget("order-processor", "3", "4", FixedHealth(HEALTHY)),
@@ -284,7 +296,9 @@ class BrokenHealth:
 
 def test_failed_health_reads_count_as_missing_data(clock: Any) -> None:
     shifter = RecordingShifter()
-    plan = CanaryPlan(steps=(0.1,), bake_seconds=60, poll_seconds=60, missing_data_deadline_seconds=180)
+    plan = CanaryPlan(
+        steps=(0.1,), bake_seconds=60, poll_seconds=60, missing_data_deadline_seconds=180, delivery_delay_seconds=0
+    )
     lines: list[str] = []
     outcome = run_canary(
         [CanaryTarget("order-processor", "3", "4", BrokenHealth())],
@@ -317,3 +331,208 @@ def test_a_failed_shift_rolls_back_before_raising(clock: Any) -> None:
             echo=lambda _: None,
         )
     assert shifter.calls == [("shift", {"order-processor": 0.1}), ("rollback", ["order-processor"])]
+
+
+# --- faults: errors, interrupts, throttles, late metrics, alarms that fired and cleared --------------------------
+
+
+class ExplodingHealth:
+    """Healthy until ``after`` reads, then raises ``exc`` (an interrupt or a bug reaching the controller)."""
+
+    def __init__(self, exc: BaseException, after: int = 1) -> None:
+        self.exc, self.after, self.reads = exc, after, 0
+
+    def read(self, start: dt.datetime, end: dt.datetime) -> HealthReading:
+        self.reads += 1
+        if self.reads > self.after:
+            raise self.exc
+        return HEALTHY
+
+
+@pytest.mark.parametrize(
+    "exc", [KeyboardInterrupt(), CanaryInterrupted("SIGTERM"), SystemExit(3)], ids=["sigint", "sigterm", "exit"]
+)
+def test_any_interrupt_or_error_rolls_back_and_says_so(clock: Any, exc: BaseException) -> None:
+    shifter = RecordingShifter()
+    lines: list[str] = []
+    with pytest.raises(type(exc)):
+        run_canary(
+            [CanaryTarget("order-processor", "3", "4", ExplodingHealth(exc, after=2))],
+            shifter,
+            PLAN,
+            clock=clock.now,
+            sleep=clock.sleep,
+            echo=lines.append,
+        )
+    assert shifter.calls == [("shift", {"order-processor": 0.1}), ("rollback", ["order-processor"])]
+    assert any("rolling back order-processor to stable" in line for line in lines), lines
+    assert any(line.startswith("[order-processor] rolled back to its stable version") for line in lines), lines
+
+
+def test_update_alias_is_retried_on_throttling_and_conflict(
+    aws: boto3.session.Session, make_function: Callable[..., None]
+) -> None:
+    make_function(aws, FUNCTION, versions=2, alias_version="1")
+    real = aws.client("lambda")
+    failures = iter(["TooManyRequestsException", "ResourceConflictException", "ThrottlingException"])
+    waits: list[float] = []
+
+    class Flaky:
+        def update_alias(self, **kwargs: Any) -> Any:
+            code = next(failures, None)
+            if code:
+                raise ClientError({"Error": {"Code": code, "Message": "slow down"}}, "UpdateAlias")
+            return real.update_alias(**kwargs)
+
+    shifter = AliasShifter(Flaky(), {"svc": AliasTarget(FUNCTION, "live", "1", "2")}, sleep=waits.append)
+    shifter.shift({"svc": 0.1})
+    assert alias_state(aws) == ("1", {"2": 0.1})
+    assert waits == [0.5, 1.0, 2.0], "exponential backoff"
+
+
+def test_a_rollback_throttled_every_time_still_says_what_to_run(clock: Any) -> None:
+    class Throttled(RecordingShifter):
+        def rollback(self, services: Sequence[str]) -> None:
+            raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "x"}}, "UpdateAlias")
+
+    lines: list[str] = []
+    with pytest.raises(KeyboardInterrupt):
+        run_canary(
+            [CanaryTarget("order-processor", "3", "4", ExplodingHealth(KeyboardInterrupt(), after=0))],
+            Throttled(),
+            PLAN,
+            clock=clock.now,
+            sleep=clock.sleep,
+            echo=lines.append,
+        )
+    assert any("ROLLBACK FAILED" in line and "lambdakit canary --abort order-processor" in line for line in lines)
+
+
+class LateMetrics:
+    """Errors only in the last two minutes of each bake, visible ``delay`` seconds after they happen."""
+
+    def __init__(self, started: dt.datetime, delay: float, *, says_coverage: bool = True) -> None:
+        self.started, self.delay, self.says_coverage = started, delay, says_coverage
+
+    def read(self, start: dt.datetime, end: dt.datetime) -> HealthReading:
+        visible_until = end - dt.timedelta(seconds=self.delay)
+        invocations = errors = 0.0
+        minute = start
+        while minute + dt.timedelta(seconds=60) <= visible_until:
+            offset = (minute - start).total_seconds()
+            invocations += 100
+            errors += 50 if 180 <= offset < 300 else 0
+            minute += dt.timedelta(seconds=60)
+        reading = evaluate(invocations, errors, 0, [], HealthThresholds())
+        covered = minute if invocations and self.says_coverage else None
+        return dataclasses.replace(reading, data_until=covered)
+
+
+def test_errors_at_the_end_of_a_bake_with_late_metrics_roll_back(clock: Any) -> None:
+    plan = CanaryPlan(steps=(0.1, 1.0), bake_seconds=300, poll_seconds=60, missing_data_deadline_seconds=900)
+    shifter = RecordingShifter()
+    lines: list[str] = []
+    outcome = run_canary(
+        [CanaryTarget("svc", "3", "4", LateMetrics(clock.now(), delay=180))],
+        shifter,
+        plan,
+        clock=clock.now,
+        sleep=clock.sleep,
+        echo=lines.append,
+    )["svc"]
+    assert outcome.result == "rolled-back", "\n".join(lines)
+    assert "error rate" in outcome.reason
+    assert ("promote", ["svc"]) not in shifter.calls
+    # Judged as before (no wait for late metrics, no check that data reaches the bake's end) it promotes.
+    eager = dataclasses.replace(plan, delivery_delay_seconds=0)
+    again = run_canary(
+        [CanaryTarget("svc", "3", "4", LateMetrics(clock.now(), delay=180, says_coverage=False))],
+        RecordingShifter(),
+        eager,
+        clock=clock.now,
+        sleep=clock.sleep,
+        echo=lambda _: None,
+    )["svc"]
+    assert again.result == "promoted"
+
+
+def test_a_step_waits_until_metrics_reach_the_end_of_its_bake(
+    aws: boto3.session.Session, deployed: Any, clock: Any
+) -> None:
+    lines: list[str] = []
+    plan = dataclasses.replace(PLAN, delivery_delay_seconds=180, missing_data_deadline_seconds=900)
+    outcome = run(aws, clock, lines, plan=plan)
+    assert outcome.result == "promoted", "\n".join(lines)
+    assert sum(clock.slept) == 2 * 480, "each step baked 300 s and waited 180 s for late metrics"
+    assert any("waiting 180s for late metrics" in line for line in lines), "\n".join(lines)
+
+
+def test_an_alarm_that_fired_and_cleared_between_readings_rolls_back(
+    aws: boto3.session.Session, deployed: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto has no DescribeAlarmHistory: a client answering with one ALARM -> OK flip inside the step stands in.
+    cloudwatch = aws.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="svc-errors",
+        MetricName="Errors",
+        Namespace="AWS/Lambda",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    history = [
+        {
+            "AlarmName": "svc-errors",
+            "HistoryItemType": "StateUpdate",
+            "HistorySummary": "Alarm updated from OK to ALARM",
+            "HistoryData": '{"oldState":{"stateValue":"OK"},"newState":{"stateValue":"ALARM"}}',
+        },
+        {
+            "AlarmName": "svc-errors",
+            "HistoryItemType": "StateUpdate",
+            "HistorySummary": "Alarm updated from ALARM to OK",
+            "HistoryData": '{"oldState":{"stateValue":"ALARM"},"newState":{"stateValue":"OK"}}',
+        },
+    ]
+
+    class Paginator:
+        def paginate(self, **kwargs: Any) -> list[dict[str, Any]]:
+            assert kwargs["HistoryItemType"] == "StateUpdate" and kwargs["StartDate"] < kwargs["EndDate"]
+            return [{"AlarmHistoryItems": history}]
+
+    real_paginator = cloudwatch.get_paginator
+    monkeypatch.setattr(
+        cloudwatch,
+        "get_paginator",
+        lambda name: Paginator() if name == "describe_alarm_history" else real_paginator(name),
+    )
+    lines: list[str] = []
+    outcome = canary_alias(
+        aws.client("lambda"),
+        cloudwatch,
+        AliasTarget(FUNCTION, "live", stable_version="1", new_version="2"),
+        PLAN,
+        service="svc",
+        alarm_names=["svc-errors"],
+        clock=clock.now,
+        sleep=clock.sleep,
+        echo=lines.append,
+    )
+    assert outcome.result == "rolled-back", "\n".join(lines)
+    assert "svc-errors (fired in the window)" in outcome.reason
+    assert alias_state(aws) == ("1", {})
+
+
+def test_abort_restores_an_alias_left_with_weights(
+    aws: boto3.session.Session, make_function: Callable[..., None]
+) -> None:
+    make_function(aws, FUNCTION, versions=2, alias_version="1", weights={"2": 0.5})
+    lines: list[str] = []
+    removed = abort_alias(aws.client("lambda"), FUNCTION, "live", echo=lines.append)
+    assert removed == {"2": 0.5}
+    assert alias_state(aws) == ("1", {})
+    assert "100% on stable version 1" in lines[-1]
+    assert abort_alias(aws.client("lambda"), FUNCTION, "live", echo=lines.append) == {}
+    assert "nothing to abort" in lines[-1]

@@ -23,7 +23,13 @@ from lambdakit.driver import (
 from lambdakit.ops import Clients, InvokeResult, ServiceRef
 
 ENVS = ("dev", "staging", "prod")
-PLAN = CanaryPlan(steps=(0.1, 0.5, 1.0), bake_seconds=120, poll_seconds=60, missing_data_deadline_seconds=300)
+PLAN = CanaryPlan(
+    steps=(0.1, 0.5, 1.0),
+    bake_seconds=120,
+    poll_seconds=60,
+    missing_data_deadline_seconds=300,
+    delivery_delay_seconds=0,
+)
 
 
 def environments(**overrides: Any) -> list[Environment]:

@@ -210,8 +210,8 @@ def test_prune_keeps_newest_and_every_version_an_alias_points_or_routes_to(
     # Given versions 1..8, alias live on 2 routing 10% to 4, and alias old on 1
     make_function(aws, "order-processor-prod", versions=8, alias_version="2", weights={"4": 0.1})
     aws.client("lambda").create_alias(FunctionName="order-processor-prod", Name="old", FunctionVersion="1")
-    # When pruning to the newest 2
-    report = ops.prune_versions(aws.client("lambda"), "order-processor-prod", keep=2)
+    # When pruning to the newest 2 (forced: the alias carries weights)
+    report = ops.prune_versions(aws.client("lambda"), "order-processor-prod", keep=2, force=True)
     # Then only unused old versions go
     assert report.deleted == ["3", "5", "6"], report.describe()
     assert versions_of(aws, "order-processor-prod") == ["$LATEST", "1", "2", "4", "7", "8"]
@@ -285,3 +285,31 @@ def test_prune_skips_a_version_aws_refuses_to_delete(
     report = ops.prune_versions(client, "order-processor-prod", keep=1)
     assert report.deleted == []
     assert set(report.skipped) == {"1", "2"}, report.describe()
+
+
+def test_prune_refuses_a_function_whose_alias_carries_weights_unless_forced(
+    aws: boto3.session.Session, make_function: Callable[..., None]
+) -> None:
+    make_function(aws, "order-processor-prod", versions=5, alias_version="4", weights={"5": 0.1})
+    with pytest.raises(ops.PruneRefusedError, match=r"live routes 10% to version 5.*--abort.*--force"):
+        ops.prune_versions(aws.client("lambda"), "order-processor-prod", keep=0)
+    assert versions_of(aws, "order-processor-prod") == ["$LATEST", "1", "2", "3", "4", "5"], "refused, yet deleted"
+
+
+@pytest.mark.parametrize("moved_to", ["1", "2", "3"])
+def test_prune_rechecks_the_aliases_at_the_moment_of_deletion(
+    aws: boto3.session.Session, make_function: Callable[..., None], moved_to: str
+) -> None:
+    # Given an alias on version 5, and the alias moved to an old version between the listing and its delete
+    make_function(aws, "order-processor-prod", versions=5, alias_version="5")
+    client = aws.client("lambda")
+
+    def move_alias(version: str) -> None:
+        if version == moved_to:
+            client.update_alias(FunctionName="order-processor-prod", Name="live", FunctionVersion=moved_to)
+
+    report = ops.prune_versions(client, "order-processor-prod", keep=1, before_delete=move_alias)
+    # Then the version the alias was just moved to survives, skipped with the reason
+    assert moved_to in versions_of(aws, "order-processor-prod"), report.describe()
+    assert "alias live points to it" in report.skipped[moved_to], report.describe()
+    assert moved_to not in report.deleted

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
+from typing import Any
 
 from lambdakit.cliutil import command
+from lambdakit.redact import redact, redact_obj
 
 from .model import GateError
-from .reports import format_report, junit_xml, sarif
+from .reports import format_report, junit_error, junit_xml, sarif, sarif_error
 from .run import run_gate
 
 
@@ -74,18 +76,31 @@ def main(argv: Iterable[str] | None = None) -> int:
             unknown_dependents=args.unknown_dependents,
         )
     except GateError as exc:
-        print(f"lambdakit gate: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        message = redact(" ".join(str(exc).split()))
+        print(f"lambdakit gate: error: {message}", file=sys.stderr)
+        # CI still gets its files, saying why the gate could not run (not an empty, passing-looking report).
+        _write_reports(
+            sarif_path,
+            junit_path,
+            lambda: json.dumps(sarif_error(args.stack, message), indent=2),
+            lambda: junit_error(args.stack, message),
+        )
         return 2
-    print(format_report(result))
-    for path, text in (
-        (sarif_path, lambda: json.dumps(sarif(result), indent=2)),
-        (junit_path, lambda: junit_xml(result)),
+    print(redact(format_report(result)))
+    if not _write_reports(
+        sarif_path, junit_path, lambda: json.dumps(redact_obj(sarif(result)), indent=2), lambda: junit_xml(result)
     ):
+        return 2
+    return 1 if result.mandatory else 0
+
+
+def _write_reports(sarif_path: Any, junit_path: Any, sarif_text: Any, junit_text: Any) -> bool:
+    for path, text in ((sarif_path, sarif_text), (junit_path, junit_text)):
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text())
             except OSError as exc:
                 print(f"lambdakit gate: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
-                return 2
-    return 1 if result.mandatory else 0
+                return False
+    return True

@@ -11,32 +11,39 @@ from typing import Any
 
 from pulumi.runtime.proto import analyzer_pb2
 
+from lambdakit.policies._schema import PolicyConfigError, parse_config_text, validate_config
+
 from .model import LEVEL_VALUES, GateError, PolicyMeta
 
 
+class PolicyConfigGateError(GateError):
+    """The policy config breaks the pack's schema (exit 2): one line naming the file, the policy and the setting."""
+
+
 def load_policy_config(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A policy config file (``{"all": ..., "<policy>": ...}``); a missing or malformed file is a GateError."""
+    """A policy config file (``{"all": ..., "<policy>": ...}``); a missing, empty, BOM-prefixed, non-JSON,
+    non-object or absurdly nested file is a GateError (the same reader as the pack's ``load_config``)."""
     try:
-        data = json.loads(Path(path).read_text())
+        raw = Path(path).read_bytes()
     except OSError as exc:
-        raise GateError(f"policy config {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise GateError(f"policy config {path} is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise GateError(f"policy config {path} must hold a JSON object, got {type(data).__name__}")
-    return data
+        raise PolicyConfigGateError(f"policy config {path}: {exc.strerror or exc}") from None
+    try:
+        return parse_config_text(raw, f"policy config {path}")
+    except PolicyConfigError as exc:
+        raise PolicyConfigGateError(str(exc)) from None
 
 
 def resolve_policy_config(
-    policies: Sequence[PolicyMeta], config: Mapping[str, Any]
+    policies: Sequence[PolicyMeta], config: Mapping[str, Any], source: str = "policy config"
 ) -> dict[str, tuple[str, dict[str, Any]]]:
     """What the CLI sends in Configure for ``--policy-pack-config``: per policy its level (policy default, then
-    ``all``, then its own entry) and its settings over the schema defaults. Unknown policy names and settings are
-    errors: a typo would otherwise fall back to a default without a word."""
-    names = {p.name for p in policies}
-    unknown = sorted(set(config) - names - {"all"})
-    if unknown:
-        raise GateError(f"policy config names policies the pack does not have: {unknown}; known: {sorted(names)}")
+    ``all``, then its own entry) and its settings over the schema defaults. The config is first checked against
+    the schema each policy reports (unknown policies and settings with a "did you mean", wrong types, ranges,
+    regular expressions): a typo or a wrong type would otherwise fall back to a default without a word."""
+    try:
+        validate_config(config, {p.name: p.schema for p in policies}, source)
+    except PolicyConfigError as exc:
+        raise PolicyConfigGateError(str(exc)) from None
     resolved: dict[str, tuple[str, dict[str, Any]]] = {}
     everyone = config.get("all")
     for p in policies:
@@ -51,9 +58,6 @@ def resolve_policy_config(
             level = entry
         elif isinstance(entry, Mapping):
             level = str(entry.get("enforcementLevel", level))
-            extra = sorted(set(entry) - set(p.schema) - {"enforcementLevel"})
-            if extra:
-                raise GateError(f"policy {p.name}: unknown settings {extra}; its settings are {sorted(p.schema)}")
             settings.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
         if level not in LEVEL_VALUES:
             raise GateError(f"policy {p.name}: enforcementLevel must be one of {sorted(LEVEL_VALUES)}, got {level!r}")

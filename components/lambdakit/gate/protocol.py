@@ -28,6 +28,7 @@ from .model import (
     ARCHIVE_SIG,
     ASSET_SIG,
     LEVELS,
+    SECRET_SIG,
     SEVERITIES,
     SIG,
     UNKNOWN_VALUE,
@@ -164,7 +165,11 @@ def analyze_requests(
     requests: list[analyzer_pb2.AnalyzeRequest] = []
     resources: list[analyzer_pb2.AnalyzerResource] = []
     for reg in run.registrations:
-        props = to_struct(_as_first_preview(reg, custom) if unknown_dependents else reg.inputs)
+        inputs = _as_first_preview(reg, custom) if unknown_dependents else reg.inputs
+        # Inputs the program made secret reach the pack as secrets, as the engine sends them.
+        props = to_struct(
+            {k: {SIG: SECRET_SIG, "value": v} if k in reg.secret_inputs else v for k, v in inputs.items()}
+        )
         opts = _options(reg)
         provider = providers.for_resource(reg)
         requests.append(

@@ -175,3 +175,46 @@ def junit_xml(result: GateResult) -> str:
     suites = ET.Element("testsuites")
     suites.append(suite)
     return ET.tostring(suites, encoding="unicode")
+
+
+def sarif_error(stack: str, message: str, version: str = "unknown") -> dict[str, Any]:
+    """SARIF 2.1.0 of a gate that could not run: no results, and the reason as a tool-execution notification, so
+    code scanning shows why instead of an empty, green-looking run."""
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "lambdakit-policy-gate",
+                        "version": version,
+                        "informationUri": "https://www.pulumi.com/docs/using-pulumi/crossguard/",
+                        "rules": [],
+                    }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": False,
+                        "exitCode": 2,
+                        "toolExecutionNotifications": [{"level": "error", "message": {"text": message}}],
+                    }
+                ],
+                "results": [],
+                "properties": {"stack": stack},
+            }
+        ],
+    }
+
+
+def junit_error(stack: str, message: str) -> str:
+    """JUnit XML of a gate that could not run: one test case in error carrying the reason."""
+    suite = ET.Element(
+        "testsuite", name=f"lambdakit policy gate ({stack})", tests="1", failures="0", errors="1", time="0"
+    )
+    case = ET.SubElement(suite, "testcase", classname=f"policies.{stack}", name="policy-gate")
+    error = ET.SubElement(case, "error", message=message, type="GateError")
+    error.text = message
+    suites = ET.Element("testsuites")
+    suites.append(suite)
+    return ET.tostring(suites, encoding="unicode")

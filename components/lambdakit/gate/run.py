@@ -12,6 +12,7 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
 from lambdakit.program import ProgramRun, load_stack_config, run_program
+from lambdakit.redact import scrub_gate_result
 
 from .config import configure_request, load_policy_config, resolve_policy_config
 from .model import GateError, GateResult
@@ -26,6 +27,7 @@ def analyze(
     workers: int | None = None,
     pool: PackPool | None = None,
     unknown_dependents: bool = False,
+    config_source: str = "policy config",
 ) -> GateResult:
     """Send a program run through the pack over the analyzer protocol; the policy part of the gate.
 
@@ -39,7 +41,7 @@ def analyze(
         packs = pool.ready()
         info = packs[0].stub.GetAnalyzerInfo(empty_pb2.Empty())
         policies = policy_metadata(info)
-        resolved = resolve_policy_config(policies, policy_config)
+        resolved = resolve_policy_config(policies, policy_config, config_source)
         configure = configure_request(resolved)
         stack_cfg = analyzer_pb2.AnalyzerStackConfigureRequest(
             stack=run.stack, project=run.project, organization="organization", dry_run=True, config=run.config
@@ -62,6 +64,7 @@ def analyze(
         mark = len(pool.engine.log.notes)
         dispatch(packs, requests, stack_request, types, result.violations)
         result.notes = list(pool.engine.log.notes[mark:])
+        scrub_gate_result(result, run)
         result.violations.sort(key=lambda v: (v.level != "mandatory", v.policy, v.urn))
         return result
     finally:
@@ -122,7 +125,14 @@ def run_gate(
             why = describe_failure(exc, program_dir)
             raise GateError(f"the program in {program_dir} failed under mocks for stack {stack}: {why}") from exc
         program_done = time.perf_counter()
-        result = analyze(run, config_data, pack_dir=Path(pack_dir), pool=pool, unknown_dependents=unknown_dependents)
+        result = analyze(
+            run,
+            config_data,
+            pack_dir=Path(pack_dir),
+            pool=pool,
+            unknown_dependents=unknown_dependents,
+            config_source=f"policy config {config_path}" if config_path else "policy config",
+        )
     finished = time.perf_counter()
     result.program = str(program_dir)
     result.policy_config = config_path or "<inline>"

@@ -20,6 +20,10 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
+#: Lambda's largest synchronous response: ``lambdakit.limits.RESPONSE_MAX_BYTES``, passed in the spec by the runner
+#: (this file imports nothing from the project); this default only serves a spec without it.
+RESPONSE_MAX_BYTES = 6 * 1024 * 1024 + 100
+
 
 class _Timeout(BaseException):
     """Raised in the handler's frame when the function timeout expires (BaseException: handlers catch Exception)."""
@@ -146,9 +150,20 @@ def main() -> int:
         result = fn(event, LambdaContext(spec, deadline))
         signal.setitimer(signal.ITIMER_REAL, 0)
         try:
-            outcome["payload"] = json.dumps(result)
+            payload = json.dumps(result)
         except (TypeError, ValueError) as exc:
             outcome["error"] = _error(exc, "Runtime.MarshalError", f"Unable to marshal response: {exc}")
+        else:
+            size = len(payload.encode())
+            limit = int(spec.get("response_max_bytes", RESPONSE_MAX_BYTES))
+            if size > limit:
+                outcome["error"] = {
+                    "errorMessage": f"Response payload size ({size} bytes) exceeded maximum allowed payload size "
+                    f"({limit} bytes).",
+                    "errorType": "Function.ResponseSizeTooLarge",
+                }
+            else:
+                outcome["payload"] = payload
     except _Timeout:
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         outcome["error"] = {

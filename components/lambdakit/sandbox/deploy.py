@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lambdakit.program import DefaultMocks, ProgramRun, run_program
+from lambdakit.program import MOCK_ACCOUNT, MOCK_REGION, DefaultMocks, ProgramRun, run_program
 
 from . import events, rules
 from .emulator import Sandbox, exported_env, split_function
-from .exceptions import UnknownResourceTypeError
+from .exceptions import DeployError, UnknownResourceTypeError
 from .mocks import HANDLERS, Deployed, MotoMocks, provider_call
 from .runner import InvokeResult
 
@@ -138,20 +138,58 @@ def plan_history(plan: ProgramRun) -> dict[str, int]:
     An alias that names a version other than the one this deploy publishes (``stableVersion: "3"`` while the new
     code becomes a new version) refers to an earlier deploy's version: the sandbox publishes stand-ins up to it.
     """
+    history: dict[str, int] = {}
+    for _resource, _alias, fname, version in unpublished_aliases(plan):
+        history[fname] = max(history.get(fname, 0), int(version))
+    return history
+
+
+def unpublished_aliases(plan: ProgramRun) -> list[tuple[str, str, str, str]]:
+    """(alias resource, alias name, function, version) for every alias naming a version a first deploy would not
+    have: a first ``pulumi up`` publishes version 1 only, so ``stableVersion: "7"`` there has nothing to point at."""
     published = {
         str(r.outputs.get("name")): str(r.outputs.get("version"))
         for r in plan.by_type("aws:lambda/function:Function")
         if r.outputs.get("name")
     }
-    history: dict[str, int] = {}
+    found = []
     for alias in plan.by_type("aws:lambda/alias:Alias"):
         fname, _ = split_function(str(alias.inputs.get("functionName", "")))
         new = published.get(fname)
         weights = ((alias.inputs.get("routingConfig") or {}).get("additionalVersionWeights")) or {}
         for version in [str(alias.inputs.get("functionVersion", "")), *map(str, weights)]:
             if version.isdigit() and version != new:
-                history[fname] = max(history.get(fname, 0), int(version))
-    return history
+                found.append((alias.name, str(alias.inputs.get("name", "")), fname, version))
+    return found
+
+
+def refuse_unpublished(plan: ProgramRun) -> None:
+    """Raise :class:`DeployError` worded as a real first ``pulumi up`` fails when an alias names a version no deploy
+    has published. That deploy publishes version 1 only: an alias on version 7 is CreateAlias's 404 "Function not
+    found"; an alias on version 1 that routes weight to the new version (also 1) routes to its own version."""
+    for resource, alias, fname, version in unpublished_aliases(plan):
+        if int(version) > 1:
+            arn = f"arn:aws:lambda:{MOCK_REGION}:{MOCK_ACCOUNT}:function:{fname}:{version}"
+            raise DeployError(
+                "aws:lambda/alias:Alias",
+                resource,
+                f"creating Lambda Alias ({alias}): operation error Lambda: CreateAlias, https response error "
+                f"StatusCode: 404, ResourceNotFoundException: Function not found: {arn}. A first deploy of this "
+                f"stack publishes version 1 only and no deploy has published version {version}: drop stableVersion "
+                "(and canaryWeight) for the first deploy, or deploy without --fresh to stand in for earlier deploys",
+            )
+    for alias_res in plan.by_type("aws:lambda/alias:Alias"):
+        weights = ((alias_res.inputs.get("routingConfig") or {}).get("additionalVersionWeights")) or {}
+        if weights and str(alias_res.inputs.get("functionVersion", "")) == "1":
+            raise DeployError(
+                "aws:lambda/alias:Alias",
+                alias_res.name,
+                f"creating Lambda Alias ({alias_res.inputs.get('name', '')}): operation error Lambda: CreateAlias, "
+                "https response error StatusCode: 400, InvalidParameterValueException: Invalid function version 1. "
+                "Function version 1 is already included in routing configuration. A first deploy publishes version "
+                "1 only, so a canary has no stable version to keep: drop stableVersion and canaryWeight for the "
+                "first deploy",
+            )
 
 
 def unknown_types(plan: ProgramRun) -> dict[str, list[str]]:
@@ -184,17 +222,23 @@ def deploy(
     fresh: bool = False,
     progress: Callable[[str], None] | None = None,
     plan: ProgramRun | None = None,
+    first_deploy: bool = False,
 ) -> Deployment:
     """Deploy ``stack`` of the program in ``program_dir`` into ``sandbox`` and read its services back.
 
     ``history`` overrides how many earlier versions each function gets (default: what the aliases refer to);
     ``fresh`` makes every resource count as created by this deploy (see ``MotoMocks``). ``progress`` receives a
     line per phase (the command prints them while the first deploy warms the emulator up). ``plan`` is the result
-    of :func:`plan_deploy` when the caller ran it already.
+    of :func:`plan_deploy` when the caller ran it already. ``first_deploy`` (``lambdakit sandbox --fresh``) is a
+    first ``pulumi up`` of a stack with no earlier state: implies ``fresh``, publishes no stand-in versions and
+    refuses, before creating anything, an alias naming a version no deploy has published (:func:`refuse_unpublished`).
     """
     program_dir = str(Path(program_dir).resolve())
     if plan is None:
         plan = plan_deploy(program_dir, stack, config_overrides=config_overrides)
+    if first_deploy:
+        refuse_unpublished(plan)
+        fresh = True
     resolved_history = dict(history) if history is not None else plan_history(plan)
     if progress is not None:
         custom = [r for r in plan.registrations if r.custom]

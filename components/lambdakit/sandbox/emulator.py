@@ -32,6 +32,7 @@ from botocore.config import Config
 
 from lambdakit.program import MOCK_ACCOUNT, MOCK_REGION
 
+from . import aws_rules
 from .exceptions import SandboxError
 from .runner import FunctionCode, HandlerRunner, InvokeResult
 
@@ -166,6 +167,9 @@ class Sandbox:
         if self.port:
             # ThreadedMotoServer waits forever for a server that failed to bind: check the port first.
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                # As the server binds (werkzeug sets SO_REUSEADDR): connections of a previous run still in
+                # TIME_WAIT must not stop a restart on the same port.
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     probe.bind(("127.0.0.1", self.port))
                 except OSError as exc:
@@ -199,15 +203,20 @@ class Sandbox:
         # AWS keeps at least 100 of the account's (default 1000) concurrency unreserved; moto checks it only when
         # told the quota.
         os.environ["MOTO_LAMBDA_CONCURRENCY_QUOTA"] = str(self.concurrency_quota)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.port = port
-        self.endpoint_url = f"http://{host}:{port}"
-        self.runner = HandlerRunner(
-            self._workdir, extra_env={**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint_url}
-        )
-        self._install_patches()
+        try:
+            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+            self._server.start()
+            host, port = self._server.get_host_and_port()
+            self.port = port
+            self.endpoint_url = f"http://{host}:{port}"
+            self.runner = HandlerRunner(
+                self._workdir, extra_env={**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint_url}
+            )
+            self._install_patches()
+        except BaseException:
+            # Interrupted or failed while starting: release the port and the folders at once.
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
@@ -215,6 +224,8 @@ class Sandbox:
         for owner, name, original in reversed(self._patches):
             setattr(owner, name, original)
         self._patches.clear()
+        if self.runner is not None:
+            self.runner.kill_all()
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -553,6 +564,7 @@ class Sandbox:
         self._patch(LambdaResponse, "get_function_event_invoke_config", get_event_invoke_config)
         self._patch(LambdaResponse, "delete_function_event_invoke_config", delete_event_invoke_config)
         self._patch(LambdaResponse, "list_function_event_invoke_configs", list_event_invoke_configs)
+        aws_rules.install(self._patch)
 
 
 def _maybe_json(value: Any) -> Any:

@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from pulumi.runtime import mocks as pulumi_mocks
 
 from lambdakit.program import DefaultMocks
+from lambdakit.redact import unwrap_secrets
 
 from . import rules
 from ._moto_compat import latest_function
@@ -177,7 +178,8 @@ class MotoMocks(pulumi_mocks.Mocks):
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         # The SDK registers resources from executor threads: serialise so that moto sees them in program order.
         with self._lock:
-            inputs = _ints(dict(args.inputs))
+            # Secrets are deployed as their values (AWS gets plaintext too) and remembered, so reports hide them.
+            inputs = _ints(unwrap_secrets(dict(args.inputs)))
             if not args.custom:
                 self.deployed.append(Deployed(args.typ, args.name, "", urn=_urn(args), custom=False, state=inputs))
                 return None, inputs

@@ -10,13 +10,17 @@ log tail (START/END/REPORT lines included).
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import uuid
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -25,14 +29,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lambdakit.limits import LOG_TAIL_BYTES, RESPONSE_MAX_BYTES
+
 _BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
 
-#: Lambda returns at most the last 4 KB of the log in ``x-amz-log-result``.
-LOG_TAIL_BYTES = 4096
 
-#: Extra wall-clock allowed on top of the function timeout for interpreter start-up before the process is killed.
-#: The handler's own timeout is enforced inside the process; this only guards against a hung import.
-STARTUP_ALLOWANCE_S = 10.0
+#: Wall-clock allowed on top of the function timeout before the handler's process group is killed. The handler's
+#: timeout is first raised inside the process (SIGALRM); a handler that ignores it, or hangs in native code, is
+#: killed here and reported as Lambda reports it (``Sandbox.Timedout``), within the timeout plus a second.
+KILL_GRACE_S = 0.75
+
+#: How much of a handler's log the runner keeps (the tail): enough for CloudWatch Logs and the 4 KB log tail, without
+#: holding a handler's megabytes of prints in memory.
+LOG_KEEP_BYTES = 256 * 1024
 
 
 @dataclass
@@ -122,6 +131,52 @@ class InvokeResult:
         }
 
 
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _too_large(size: int) -> dict[str, Any]:
+    return {
+        "errorMessage": f"Response payload size ({size} bytes) exceeded maximum allowed payload size "
+        f"({RESPONSE_MAX_BYTES} bytes).",
+        "errorType": "Function.ResponseSizeTooLarge",
+    }
+
+
+class _TailReader:
+    """Reads a process's output on a thread as it comes, keeping only the last ``keep`` bytes (a handler printing
+    megabytes per call must not grow the emulator)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], keep: int) -> None:
+        self.keep = keep
+        self.buffer = bytearray()
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._pump, args=(proc,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        with proc.stdout:
+            stream: Any = proc.stdout
+            for chunk in iter(lambda: stream.read1(65536), b""):
+                self.buffer += chunk
+                extra = len(self.buffer) - self.keep
+                if extra > 0:
+                    del self.buffer[:extra]
+                    self.dropped += extra
+
+    def text(self) -> str:
+        self._thread.join(timeout=5)
+        text = bytes(self.buffer).decode(errors="replace")
+        if self.dropped:
+            # Cut at a line start so the kept part reads as whole lines.
+            text = text.split("\n", 1)[-1] if "\n" in text else text
+            dropped = self.dropped + len(self.buffer) - len(text.encode())
+            text = f"[sandbox: {dropped} earlier bytes of log dropped]\n{text}"
+        return text
+
+
 def _extract(zip_bytes: bytes, dest: Path) -> None:
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
         zf.extractall(dest)
@@ -133,18 +188,44 @@ class HandlerRunner:
     def __init__(self, workdir: str | os.PathLike[str] | None = None, extra_env: Mapping[str, str] | None = None):
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="lambdakit-sandbox-"))
         self.extra_env = dict(extra_env or {})
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        #: Processes of invocations running now, killed by :meth:`kill_all` when the sandbox stops.
+        self._running: set[subprocess.Popen[bytes]] = set()
 
     def _unpacked(self, kind: str, parts: Sequence[bytes]) -> Path:
+        """The folder holding ``parts`` extracted in order; safe under concurrent first invocations: one thread
+        extracts into its own temporary folder and renames it into place, the others wait for it."""
         digest = hashlib.sha256(b"".join(hashlib.sha256(p).digest() for p in parts)).hexdigest()[:16]
         dest = self.workdir / kind / digest
-        if not dest.exists():
-            tmp = dest.with_name(dest.name + ".tmp")
-            tmp.mkdir(parents=True, exist_ok=True)
-            # Lambda extracts layers in order into /opt: a later layer overwrites files of an earlier one.
-            for part in parts:
-                _extract(part, tmp)
-            tmp.rename(dest)
+        if dest.is_dir():
+            return dest
+        with self._locks_guard:
+            lock = self._locks.setdefault(f"{kind}/{digest}", threading.Lock())
+        with lock:
+            if dest.is_dir():
+                return dest
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{digest}-", dir=dest.parent))
+            try:
+                # Lambda extracts layers in order into /opt: a later layer overwrites files of an earlier one.
+                for part in parts:
+                    _extract(part, tmp)
+                try:
+                    os.rename(tmp, dest)
+                except OSError:
+                    # Another process sharing the workdir won the race: its copy is the same code.
+                    if not dest.is_dir():
+                        raise
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
         return dest
+
+    def kill_all(self) -> None:
+        """Kill every invocation still running (the sandbox is stopping)."""
+        for proc in list(self._running):
+            _kill_group(proc)
 
     def run(
         self,
@@ -194,6 +275,7 @@ class HandlerRunner:
             "sys_path": sys_path,
             "task_root": str(task_root),
             "payload": body,
+            "response_max_bytes": RESPONSE_MAX_BYTES,
         }
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -217,23 +299,43 @@ class HandlerRunner:
             env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
             if code.application_log_level:
                 env["AWS_LAMBDA_LOG_LEVEL"] = code.application_log_level
+        timed_out = False
         with tempfile.TemporaryDirectory(dir=self.workdir) as tmp:
             spec_file, result_file = Path(tmp, "spec.json"), Path(tmp, "result.json")
             spec_file.write_text(json.dumps(spec))
+            # Its own process group, so a handler's children die with it.
+            proc = subprocess.Popen(
+                [sys.executable, "-I", str(_BOOTSTRAP), str(spec_file), str(result_file)],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            self._running.add(proc)
             try:
-                proc = subprocess.run(
-                    [sys.executable, "-I", str(_BOOTSTRAP), str(spec_file), str(result_file)],
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    timeout=code.timeout + STARTUP_ALLOWANCE_S,
-                    check=False,
-                )
-                log = proc.stdout.decode(errors="replace")
-            except subprocess.TimeoutExpired as exc:
-                log = (exc.stdout or b"").decode(errors="replace")
-                log += f"\n{request_id} Task timed out after {code.timeout:.2f} seconds (process killed)\n"
-            outcome: dict[str, Any] = json.loads(result_file.read_text()) if result_file.exists() else {}
+                tail = _TailReader(proc, LOG_KEEP_BYTES)
+                try:
+                    proc.wait(timeout=code.timeout + KILL_GRACE_S)
+                except subprocess.TimeoutExpired:
+                    timed_out = True
+                _kill_group(proc)
+                proc.wait()
+                log = tail.text()
+            finally:
+                _kill_group(proc)
+                self._running.discard(proc)
+            if timed_out:
+                outcome: dict[str, Any] = {}
+            elif result_file.exists() and result_file.stat().st_size > RESPONSE_MAX_BYTES + 64 * 1024:
+                outcome = {"error": _too_large(result_file.stat().st_size)}
+            else:
+                outcome = json.loads(result_file.read_text()) if result_file.exists() else {}
+        if timed_out:
+            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            message = f"{stamp} {request_id} Task timed out after {code.timeout:.2f} seconds"
+            log += f"\n{message}\n"
+            outcome = {"error": {"errorMessage": message, "errorType": "Sandbox.Timedout"}}
         if not outcome:
             # The interpreter died before writing a result (killed, crashed in native code): Lambda reports this
             # as a runtime exit error.
