@@ -358,6 +358,12 @@ def release_main(argv: list[str]) -> int:
         default=1.0,
         help="with --sandbox: requests per second of sandbox time to each service under a canary (default 1)",
     )
+    rehearsal.add_argument(
+        "--account-limit",
+        type=int,
+        default=1000,
+        help="with --sandbox: the emulated account's concurrency limit, as GetAccountSettings reports it (1000)",
+    )
     _canary_args(p)
     _aws_args(p)
     return _run(cmd_release, p.parse_args(argv))

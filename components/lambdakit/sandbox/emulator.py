@@ -551,6 +551,9 @@ class Sandbox:
         self._patch(LambdaResponse, "get_function_event_invoke_config", get_event_invoke_config)
         self._patch(LambdaResponse, "delete_function_event_invoke_config", delete_event_invoke_config)
         self._patch(LambdaResponse, "list_function_event_invoke_configs", list_event_invoke_configs)
+        from .account import install_account_settings
+
+        install_account_settings(self)
 
 
 def _maybe_json(value: Any) -> Any:

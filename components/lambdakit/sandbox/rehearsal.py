@@ -192,9 +192,14 @@ class SandboxStack:
     # ----- Pulumi operations -------------------------------------------------------------------------------------
     def preview(self, *, policy_packs: Sequence[str], policy_pack_configs: Sequence[str]) -> PreviewOutcome:
         state = self.session.store.load(self.name)
-        _, changes = preview(self.program_dir, state, config_overrides=state.config)
+        run, changes = preview(self.program_dir, state, config_overrides=state.config)
         self.echo(diff.render(changes, title=f"  sandbox preview of {self.name}:").replace("\n", "\n  "))
         outcome = PreviewOutcome(changes=diff.counts(changes))
+        for function in run.by_type("aws:lambda/function:Function"):
+            name, reserved = function.outputs.get("name"), function.inputs.get("reservedConcurrentExecutions")
+            if isinstance(name, str):
+                planned = int(reserved) if isinstance(reserved, int | float) and reserved >= 0 else None
+                outcome.reserved_concurrency[name] = planned
         for pack in policy_packs:
             from lambdakit.gate.run import run_gate
 
@@ -437,7 +442,7 @@ def release_in_sandbox(
         flush=True,
     )
     try:
-        with Sandbox(seed=args.seed if hasattr(args, "seed") else 0) as sandbox:
+        with Sandbox(seed=0, concurrency_quota=args.account_limit) as sandbox:
             session = SandboxSession(sandbox, StateStore(state_dir))
             try:
                 rehearsal = rehearse(
