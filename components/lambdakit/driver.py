@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from botocore.exceptions import ClientError
+
+from lambdakit.budget import Budget, plan_budget
 from lambdakit.canary import (
     CanaryOutcome,
     CanaryPlan,
@@ -90,6 +93,9 @@ class PreviewOutcome:
 
     violations: list[PolicyViolation] = field(default_factory=list)
     changes: dict[str, int] = field(default_factory=dict)
+    reserved_concurrency: dict[str, int | None] = field(default_factory=dict)
+    """Function name -> the reserved concurrency the up will set (None: unreserved), for the account budget check;
+    empty when the backend cannot tell."""
 
     @property
     def mandatory(self) -> list[PolicyViolation]:
@@ -155,6 +161,7 @@ class AutomationStack:
         outcome = PreviewOutcome()
 
         def on_event(event: Any) -> None:
+            _planned_reservation(event, outcome.reserved_concurrency)
             policy = getattr(event, "policy_event", None)
             if policy is not None:
                 outcome.violations.append(
@@ -193,6 +200,18 @@ class AutomationStack:
     def services(self) -> dict[str, ServiceRef]:
         # The state holds each component's registered outputs, secrets decrypted by the CLI for export.
         return services_from_state(self.stack.export_stack().deployment or {})
+
+
+def _planned_reservation(event: Any, into: dict[str, int | None]) -> None:
+    """A preview's resource step of a function: its name and planned reserved concurrency, when the event has them."""
+    metadata = getattr(getattr(event, "resource_pre_event", None), "metadata", None)
+    if metadata is None or getattr(metadata, "type", "") != "aws:lambda/function:Function":
+        return
+    inputs = getattr(getattr(metadata, "new", None), "inputs", None) or {}
+    name = inputs.get("name") if isinstance(inputs, Mapping) else None
+    if isinstance(name, str) and name:
+        value = inputs.get("reservedConcurrentExecutions")
+        into[name] = int(value) if isinstance(value, int | float) and value >= 0 else None
 
 
 class AutomationBackend:
@@ -253,6 +272,9 @@ class ServiceOps(Protocol):
 
     def prune(self, ref: ServiceRef, keep: int) -> PruneReport: ...
 
+    def concurrency_budget(self, planned: Mapping[str, int | None]) -> Budget | None:
+        """The account's concurrency after ``planned`` (GetAccountSettings); None when the endpoint cannot say."""
+
 
 class Boto3ServiceOps:
     """:class:`ServiceOps` with boto3 clients (AWS, a moto server or in-process moto)."""
@@ -286,6 +308,15 @@ class Boto3ServiceOps:
 
     def prune(self, ref: ServiceRef, keep: int) -> PruneReport:
         return prune_versions(self.clients.lambda_, ref.function_name, keep=keep)
+
+    def concurrency_budget(self, planned: Mapping[str, int | None]) -> Budget | None:
+        try:
+            return plan_budget(self.clients.lambda_, planned)
+        except ClientError as exc:
+            # An emulator without the API (plain moto) answers 404; AWS always has it.
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (404, 501):
+                return None
+            raise
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -529,6 +560,17 @@ class Driver:
             self.echo(f"  BLOCKED: {result.detail}")
             return
         self.echo(f"  preview: {_changes(result.changes)}")
+
+        result.stage = "budget"
+        budget = ops.concurrency_budget(preview.reserved_concurrency)
+        if budget is None:
+            self.echo("  budget: the endpoint has no GetAccountSettings; the account's concurrency is not checked")
+        else:
+            self.echo(f"  budget: {budget.describe()}")
+            if not budget.ok:
+                raise DriverError(
+                    f"{env.stack}: the release would leave too little unreserved concurrency: {budget.describe()}"
+                )
 
         result.stage = "up"
         self.echo("  pulumi up")

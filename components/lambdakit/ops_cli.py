@@ -334,6 +334,10 @@ def cmd_release(args: argparse.Namespace) -> int:
                 policy_pack_config=str(config) if config is not None else None,
             )
         )
+    if args.sandbox:
+        from .sandbox.rehearsal import release_in_sandbox
+
+        return release_in_sandbox(args, program, project, environments, packs, _thresholds(args))
     profiles: dict[str, str] = {}
     for item in args.env_profile or []:
         stack, sep, profile = item.partition("=")
@@ -376,6 +380,31 @@ def release_main(argv: list[str]) -> int:
     p.add_argument("--no-canary", action="append", help="stack that promotes without a canary (repeatable)")
     p.add_argument("--keep", type=int, default=ops.DEFAULT_KEEP, help="versions to keep when pruning (3)")
     p.add_argument("--env-profile", action="append", help="STACK=PROFILE: boto3 profile for one stack (repeatable)")
+    rehearsal = p.add_argument_group("rehearsal in the local sandbox (no AWS account, no Pulumi CLI)")
+    rehearsal.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="rehearse the whole release in a local emulator with the same driver; bake times run on a compressed "
+        "sandbox clock with traffic during each bake",
+    )
+    rehearsal.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="with --sandbox: the program folder each stack is first deployed from (e.g. a checkout of main), so "
+        "the release canaries against its versions",
+    )
+    rehearsal.add_argument(
+        "--traffic-rate",
+        type=float,
+        default=1.0,
+        help="with --sandbox: requests per second of sandbox time to each service under a canary (default 1)",
+    )
+    rehearsal.add_argument(
+        "--account-limit",
+        type=int,
+        default=1000,
+        help="with --sandbox: the emulated account's concurrency limit, as GetAccountSettings reports it (1000)",
+    )
     _canary_args(p)
     _aws_args(p)
     return _run(cmd_release, p.parse_args(argv))

@@ -128,6 +128,14 @@ def _cannot(stack: str, verb: str, exc: Exception, program: Path) -> int:
 
 @command("sandbox")
 def main(argv: list[str] | None = None) -> int:
+    from .stateful_cli import SUBCOMMANDS
+    from .stateful_cli import main as stateful_main
+
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv and argv[0] in SUBCOMMANDS:
+        # `lambdakit sandbox up|destroy|traffic|status|stop`: stacks that live on in a background sandbox.
+        return stateful_main(list(argv))
     args = parse_args(argv)
     program = program_dir(args.program)
     stack_file(program, args.stack)

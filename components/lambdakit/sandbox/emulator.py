@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -156,6 +156,8 @@ class Sandbox:
         self.function_meta: dict[str, FunctionMeta] = {}
         self.async_configs: dict[tuple[str, str], AsyncConfig] = {}
         self.invocations: list[InvokeResult] = []
+        #: Called with each invocation's result (the metrics of ``lambdakit.sandbox.metrics`` listen here).
+        self.invoke_listeners: list[Callable[[InvokeResult], None]] = []
         self.deploy_counts: dict[str, int] = {}
         self._workdir = workdir
         self.runner: HandlerRunner | None = None
@@ -384,6 +386,8 @@ class Sandbox:
         if invocation_type == "Event":
             result = self._async_attempts(result, code, body, qualifier, invoked_arn)
         self.invocations.append(result)
+        for listener in list(self.invoke_listeners):
+            listener(result)
         return result
 
     def _async_attempts(
@@ -565,6 +569,9 @@ class Sandbox:
         self._patch(LambdaResponse, "delete_function_event_invoke_config", delete_event_invoke_config)
         self._patch(LambdaResponse, "list_function_event_invoke_configs", list_event_invoke_configs)
         aws_rules.install(self._patch)
+        from .account import install_account_settings
+
+        install_account_settings(self)
 
 
 def _maybe_json(value: Any) -> Any:

@@ -135,6 +135,34 @@ def provider_call(fallback: pulumi_mocks.Mocks, args: pulumi_mocks.MockCallArgs)
     return result[0], list(result[1] or [])
 
 
+def queue_attributes(inp: Mapping[str, Any]) -> dict[str, str]:
+    """CreateQueue/SetQueueAttributes attributes from a queue's inputs."""
+    mapping = {
+        "VisibilityTimeout": "visibilityTimeoutSeconds",
+        "MessageRetentionPeriod": "messageRetentionSeconds",
+        "DelaySeconds": "delaySeconds",
+        "MaximumMessageSize": "maxMessageSize",
+        "ReceiveMessageWaitTimeSeconds": "receiveWaitTimeSeconds",
+        "RedrivePolicy": "redrivePolicy",
+        "RedriveAllowPolicy": "redriveAllowPolicy",
+        "Policy": "policy",
+        "KmsMasterKeyId": "kmsMasterKeyId",
+        "KmsDataKeyReusePeriodSeconds": "kmsDataKeyReusePeriodSeconds",
+        "SqsManagedSseEnabled": "sqsManagedSseEnabled",
+        "FifoQueue": "fifoQueue",
+        "ContentBasedDeduplication": "contentBasedDeduplication",
+    }
+    attributes = {}
+    for attr, key in mapping.items():
+        value = inp.get(key)
+        if value is None or value == "" or (key in ("fifoQueue", "contentBasedDeduplication") and not value):
+            continue
+        attributes[attr] = (
+            str(value).lower() if isinstance(value, bool) else (_json_text(value) if attr.endswith("y") else str(value))
+        )
+    return attributes
+
+
 def _role_name(value: str) -> str:
     return value.split("/")[-1] if value.startswith("arn:") else value
 
@@ -309,17 +337,15 @@ class MotoMocks(pulumi_mocks.Mocks):
         }
         return layer["LayerVersionArn"], state, True, []
 
-    def _function(self, name: str, inp: dict[str, Any]) -> Result:
-        lam = self.client("lambda")
-        fname = inp.get("name") or self.autoname(name)
+    def function_params(self, fname: str, inp: dict[str, Any]) -> dict[str, Any]:
+        """CreateFunction's parameters from the resource's inputs (also what an update compares and applies)."""
         if inp.get("code") is None:
             raise SandboxError(
                 "functions from S3 (s3Bucket/s3Key) or images (imageUri) are not supported by the sandbox; use code"
             )
         code = archive_bytes(inp["code"], f"function {fname}")
-        logging_config = inp.get("loggingConfig") or {}
         vpc = inp.get("vpcConfig") or {}
-        params = _drop_none(
+        return _drop_none(
             {
                 "FunctionName": fname,
                 "Role": inp["role"],
@@ -347,6 +373,13 @@ class MotoMocks(pulumi_mocks.Mocks):
                 "Tags": inp.get("tags") or None,
             }
         )
+
+    def _function(self, name: str, inp: dict[str, Any]) -> Result:
+        lam = self.client("lambda")
+        fname = inp.get("name") or self.autoname(name)
+        params = self.function_params(fname, inp)
+        code = params["Code"]["ZipFile"]
+        logging_config = inp.get("loggingConfig") or {}
         rules.check_function(fname, inp)
         dlq = (inp.get("deadLetterConfig") or {}).get("targetArn")
         if dlq:
@@ -680,31 +713,7 @@ class MotoMocks(pulumi_mocks.Mocks):
         qname = inp.get("name") or self.prefixed(inp, name)
         if inp.get("fifoQueue") and not qname.endswith(".fifo"):
             qname += ".fifo"
-        mapping = {
-            "VisibilityTimeout": "visibilityTimeoutSeconds",
-            "MessageRetentionPeriod": "messageRetentionSeconds",
-            "DelaySeconds": "delaySeconds",
-            "MaximumMessageSize": "maxMessageSize",
-            "ReceiveMessageWaitTimeSeconds": "receiveWaitTimeSeconds",
-            "RedrivePolicy": "redrivePolicy",
-            "RedriveAllowPolicy": "redriveAllowPolicy",
-            "Policy": "policy",
-            "KmsMasterKeyId": "kmsMasterKeyId",
-            "KmsDataKeyReusePeriodSeconds": "kmsDataKeyReusePeriodSeconds",
-            "SqsManagedSseEnabled": "sqsManagedSseEnabled",
-            "FifoQueue": "fifoQueue",
-            "ContentBasedDeduplication": "contentBasedDeduplication",
-        }
-        attributes = {}
-        for attr, key in mapping.items():
-            value = inp.get(key)
-            if value is None or value == "" or (key in ("fifoQueue", "contentBasedDeduplication") and not value):
-                continue
-            attributes[attr] = (
-                str(value).lower()
-                if isinstance(value, bool)
-                else (_json_text(value) if attr.endswith("y") else str(value))
-            )
+        attributes = queue_attributes(inp)
         url = sqs.create_queue(**_drop_none({"QueueName": qname, "Attributes": attributes, "tags": inp.get("tags")}))[
             "QueueUrl"
         ]
