@@ -33,6 +33,7 @@ from lambdakit.program import DefaultMocks
 from . import rules
 from .emulator import FunctionMeta, Sandbox, split_function
 from .exceptions import DeployError, RuleViolationError, SandboxError
+from .mocks_code import CODE_HANDLERS, CODE_NOT_EMULATED, function_code_params
 
 
 @dataclass
@@ -309,18 +310,15 @@ class MotoMocks(pulumi_mocks.Mocks):
     def _function(self, name: str, inp: dict[str, Any]) -> Result:
         lam = self.client("lambda")
         fname = inp.get("name") or self.autoname(name)
-        if inp.get("code") is None:
-            raise SandboxError(
-                "functions from S3 (s3Bucket/s3Key) or images (imageUri) are not supported by the sandbox; use code"
-            )
-        code = archive_bytes(inp["code"], f"function {fname}")
+        # A zip inline or in the sandbox's S3, or an image by digest (created, not run): see mocks_code.
+        code, code_params = function_code_params(self, inp, fname)
         logging_config = inp.get("loggingConfig") or {}
         vpc = inp.get("vpcConfig") or {}
         params = _drop_none(
             {
                 "FunctionName": fname,
                 "Role": inp["role"],
-                "Code": {"ZipFile": code},
+                **code_params,
                 "Runtime": inp.get("runtime"),
                 "Handler": inp.get("handler"),
                 "Description": inp.get("description"),
@@ -1188,6 +1186,11 @@ NOT_EMULATED = {
     "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": "moto has no provisioned concurrency API",
     "pulumi:providers:aws": "providers are not resources in the emulator",
 }
+
+
+# The resources that carry a function's code (S3 artifacts, ECR repositories, image builds): see mocks_code.
+HANDLERS.update(CODE_HANDLERS)
+NOT_EMULATED.update(CODE_NOT_EMULATED)
 
 
 def known_types() -> set[str]:

@@ -157,20 +157,24 @@ class HandlerRunner:
         request_id = str(uuid.uuid4())
         body = payload.decode() if isinstance(payload, bytes) else (payload or "")
         if not code.runtime.startswith("python"):
-            message = (
-                f"runtime {code.runtime} is not emulated: the sandbox runs Python handlers only "
-                f"(function {code.function_name})"
+            # Node.js runs on the local node; images and every other runtime are reported as not emulated.
+            from . import node_runner
+
+            if code.runtime.startswith("nodejs"):
+                return node_runner.run_node(
+                    self,
+                    code,
+                    body,
+                    qualifier=qualifier,
+                    invoked_function_arn=invoked_function_arn,
+                    request_id=request_id,
+                )
+            why = (
+                "container images are not emulated: the sandbox runs Python and Node.js handlers from zips"
+                if not code.runtime
+                else f"runtime {code.runtime} is not emulated: the sandbox runs Python and Node.js handlers only"
             )
-            return InvokeResult(
-                function_name=code.function_name,
-                qualifier=qualifier,
-                executed_version=code.version,
-                status_code=200,
-                payload=json.dumps({"errorMessage": message, "errorType": "Sandbox.RuntimeNotEmulated"}),
-                function_error="Unhandled",
-                request_id=request_id,
-                emulated=False,
-            )
+            return node_runner.not_emulated(code, qualifier, request_id, why)
         task_root = self._unpacked("task", [code.code_zip])
         opt = self._unpacked("opt", list(code.layer_zips)) if code.layer_zips else None
         py = f"python{sys.version_info.major}.{sys.version_info.minor}"
