@@ -27,6 +27,7 @@ installed packages are kept: some are needed at run time (``node_modules/.prisma
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -103,6 +104,7 @@ def _npm(name: str, folder: Path) -> str:
     return npm
 
 
+@functools.cache
 def _npm_major(npm: str) -> str:
     result = subprocess.run([npm, "--version"], capture_output=True, text=True, check=False)
     return result.stdout.strip().split(".", 1)[0] or "unknown"
