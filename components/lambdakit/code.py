@@ -150,6 +150,20 @@ def _check_folder_shape(root: Field, field: Field, folder: str, runtime: str) ->
         )
 
 
+def _check_typescript_needs_bundle(root: Field, folder: str, handler: str) -> None:
+    """A handler naming a TypeScript file with no JavaScript beside it needs ``bundle`` (Lambda runs JavaScript)."""
+    module = handler.rsplit(".", 1)[0] if "." in handler else handler
+    base = Path(folder, module)
+    if any(base.with_name(base.name + ext).is_file() for ext in (".js", ".mjs", ".cjs")):
+        return
+    typescript = [ext for ext in (".ts", ".mts", ".cts") if base.with_name(base.name + ext).is_file()]
+    if typescript:
+        raise root.key("handler").fail(
+            f"is {handler!r}, which names the TypeScript file {module}{typescript[0]}: set bundle (`bundle: {{}}`) "
+            "to compile it with esbuild, or deploy the compiled JavaScript"
+        )
+
+
 def _newest(prefix: str) -> str:
     names = [n for n in limits.current_runtimes() if n.startswith(prefix)]
     return names[-1] if names else prefix
@@ -254,6 +268,8 @@ def validate_code(
             if bundle_raw is not None and bundle_raw is not False
             else None
         )
+        if node_major(runtime) is not None and options is None:
+            _check_typescript_needs_bundle(root, folder, handler)
         bundle = bundle_folder(
             field, folder, runtime=runtime, architecture=architecture, handler=handler, bundle=options
         )

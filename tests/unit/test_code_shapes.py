@@ -500,6 +500,11 @@ def test_java_deploys_a_prebuilt_jar_and_refuses_a_folder(
             "orders: handler is 'main.handler', but code_path holds no main.js, main.mjs or main.cjs",
         ),
         ({}, {"bundle": True}, "orders: bundle bundles Node.js or TypeScript with esbuild and needs a nodejs*.x"),
+        (
+            {"src/app.ts": "export const handler = async () => 1;\n"},
+            {"runtime": "nodejs22.x", "handler": "app.handler"},
+            "orders: handler is 'app.handler', which names the TypeScript file app.ts: set bundle",
+        ),
         ({}, {"image": {"uri": IMAGE}, "code_path": None}, None),
     ],
 )
