@@ -6,7 +6,8 @@
 - `email-sender` is invoked asynchronously, with retries, a maximum event age and an on-failure destination;
 - `user-analytics` reads the users table's DynamoDB stream (batch 100, bisect on error, 3 retries, on-failure
   destination);
-- `api-handler` sits behind a Function URL (AWS_IAM auth) with a scheduled warm-up.
+- `api-handler` sits behind a Function URL (AWS_IAM auth) with a scheduled warm-up;
+- `order-status` is TypeScript, bundled by esbuild, on the HTTP API's `GET /orders/status` route.
 
 A canary needs nothing here: `lambdakit release` (or `pulumi config set --path 'release["order-processor"]...'`)
 sets each service's stable version and canary weight in the stack config object `lambdakit:release`, which every
@@ -320,11 +321,35 @@ api_handler = lambda_service(
     },
 )
 
+# order-status: a TypeScript service, bundled by esbuild (one file; the runtime provides the AWS SDK), on the HTTP API.
+status_args, _ = common("orderStatus")
+status_args.pop("layers")  # the shared layer is Python
+order_status = lambda_service(
+    "order-status",
+    {
+        **status_args,
+        "code_path": "functions/order_status",
+        "runtime": "nodejs24.x",
+        "handler": "src/handler.handler",
+        "bundle": {"source_map": True},
+        "description": "Order status over HTTP (TypeScript)",
+        "environment": {"ENVIRONMENT": env, "NODE_OPTIONS": "--enable-source-maps"},
+        "api_gateway_triggers": [{"api_id": http_api.id, "stage": "$default", "route": "GET /orders/status"}],
+        "smoke_event": {
+            "version": "2.0",
+            "rawPath": "/orders/status",
+            "queryStringParameters": {"id": "smoke-test"},
+            "requestContext": {"http": {"method": "GET", "path": "/orders/status"}},
+        },
+    },
+)
+
 services = {
     "order-processor": ("orderProcessor", order_processor),
     "email-sender": ("emailSender", email_sender),
     "user-analytics": ("userAnalytics", user_analytics),
     "api-handler": ("apiHandler", api_handler),
+    "order-status": ("orderStatus", order_status),
 }
 pulumi.export(
     "services",

@@ -21,7 +21,9 @@ What goes in (the folder's own files, after these exclusions):
   ``.env``...). Decision: they are tool state, editor files or local secrets, and a function never needs them; a file
   the code reads at run time must have a visible name. Dependencies installed from requirements are not filtered this
   way (some wheels keep shared libraries in ``<pkg>/.libs``).
-- the folder's own ``requirements.txt``: it is installed (for the runtime's Python version and the function's
+- the folder's own ``requirements.txt`` (or, without one, ``uv.lock``/``poetry.lock`` with their ``pyproject.toml``,
+  exported to pinned requirements with hashes by :mod:`lambdakit.bundling_locks`): it is installed (for the runtime's
+  Python version and the function's
   architecture, from binary wheels only) and the installed packages go in instead. A file with the same path in the
   folder and in the installed dependencies is taken from the folder.
 
@@ -437,7 +439,20 @@ def _dependencies(
 ) -> dict[str, Path]:
     requirements = root / "requirements.txt"
     if not _has_requirements(requirements):
-        return {}
+        from .bundling_locks import export_lockfile, find_lockfile
+
+        lockfile = find_lockfile(root)
+        if lockfile is None:
+            return {}
+        if python_version(runtime) is None:
+            raise ValueError(
+                f"{name}: runtime {runtime!r} cannot install {field} {lockfile.name} ({lockfile}): Python lockfiles "
+                "are installed only for Python runtimes (python3.x)"
+            )
+        exported = export_lockfile(lockfile, name=name, cache_dir=cache_dir)
+        if exported is None:
+            return {}
+        requirements = exported
     if python_version(runtime) is None:
         raise ValueError(
             f"{name}: runtime {runtime!r} cannot install {field} requirements.txt ({requirements}): requirements "
@@ -473,7 +488,10 @@ def _gather(
     field = options.get("field", "source_path")
     _check_target(name, runtime, architecture)
     root = _check_source_dir(name, field, source_dir)
-    files = {k: v for k, v in source_files(root).items() if k != "requirements.txt"}
+    from .bundling_locks import lock_inputs
+
+    build_inputs = {"requirements.txt", *lock_inputs(root)}
+    files = {k: v for k, v in source_files(root).items() if k not in build_inputs}
     return root, files, _dependencies(root, name, field, runtime, architecture, options.get("cache_dir"))
 
 

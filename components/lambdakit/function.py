@@ -10,7 +10,6 @@ import pulumi
 import pulumi_aws as aws
 
 from . import limits
-from .code import CodePlan, function_code
 from .validation import Field, is_unknown, optional
 
 
@@ -276,7 +275,7 @@ def create_log_group(
 def create_function(
     service: str,
     plan: FunctionPlan,
-    code: CodePlan,
+    code: Mapping[str, Any],
     *,
     role_arn: pulumi.Input[str],
     log_group: "aws.cloudwatch.LogGroup",
@@ -284,15 +283,15 @@ def create_function(
     tags: Mapping[str, Any],
     opts: pulumi.ResourceOptions,
 ) -> "aws.lambda_.Function":
-    """The function ``<service>``, publishing a version on every change (what the alias points at)."""
+    """The function ``<service>`` with its code's arguments (:func:`lambdakit.code.create_code`), publishing a
+    version on every change (what the alias points at)."""
     vpc, logs = plan.vpc, plan.logs
     return aws.lambda_.Function(
         service,
         name=plan.function_name,
         role=role_arn,
-        **function_code(code),
-        handler=plan.handler,
-        runtime=plan.runtime,
+        # The code's arguments (zip, S3 object or image) come last: an image sets no handler or runtime.
+        **{"handler": plan.handler, "runtime": plan.runtime, **code},
         architectures=[plan.architecture],
         memory_size=plan.memory_size,
         timeout=plan.timeout,

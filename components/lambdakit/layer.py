@@ -145,6 +145,8 @@ class LambdaLayer(pulumi.ComponentResource):
         # Everything is validated (and the zip built) before the component registers itself.
         plan = validate_layer(name, args)
         super().__init__("lambdakit:index:LambdaLayer", name, None, opts)
+        #: The built zip: a service using this layer counts its unzipped size against Lambda's 250 MB limit.
+        self.bundle = plan.bundle
         layer_version = create_layer_version(name, plan, self)
         self.arn = layer_version.arn
         self.layer_arn = layer_version.layer_arn

@@ -261,6 +261,20 @@ LOG_RETENTION_DAYS = (
 UNZIPPED_MAX_BYTES = 262_144_000
 ZIPPED_DIRECT_UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 #: Asynchronous invocation payloads are at most 256 KB: the most a smoke event sent as an Event can be.
+#: Code shapes (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html): a container image is
+#: referenced by digest in an ECR repository of the function's account and region (a tag would be resolved once, at
+#: deploy time, and a moved tag would neither redeploy nor show a diff).
+IMAGE_URI_DIGEST_RE = re.compile(
+    r"(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}",
+    re.ASCII,
+)
+#: Runtimes whose code is a ``bootstrap`` executable the function's OS runs (Go, Rust, C++ builds).
+CUSTOM_RUNTIMES = ("provided.al2023", "provided.al2")
+#: ELF ``e_machine`` of each Lambda architecture, to check a ``bootstrap`` binary was built for it.
+ELF_MACHINE = {"arm64": 0xB7, "x86_64": 0x3E}
+#: S3 bucket names (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+S3_BUCKET_NAME_RE = re.compile(r"(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
 EVENT_PAYLOAD_MAX_BYTES = 256 * 1024
 #: A synchronous response is at most 6 MB (Lambda counts 6,291,556 bytes); a larger one is
 #: ``Function.ResponseSizeTooLarge``.

@@ -8,6 +8,7 @@ property dependencies, protect, aliases), and the stack's exports are captured.
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import json
 import os
 import runpy
@@ -215,6 +216,16 @@ class DefaultMocks(pulumi_mocks.Mocks):
             state["arn"] = _arn("cloudwatch", f"alarm:{name}")
         elif t == "aws:cloudwatch/eventBus:EventBus":
             state["arn"] = _arn("events", f"event-bus/{name}")
+        elif t == "aws:ecr/repository:Repository":
+            state.setdefault("name", name)
+            state["arn"] = _arn("ecr", f"repository/{state['name']}")
+            state["registryId"] = MOCK_ACCOUNT
+            state["repositoryUrl"] = f"{MOCK_ACCOUNT}.dkr.ecr.{MOCK_REGION}.amazonaws.com/{state['name']}"
+        elif t == "docker-build:index:Image":
+            # What a push returns: the digest of the content (here: of the inputs that name it).
+            content = json.dumps({k: state.get(k) for k in ("context", "tags", "platforms")}, sort_keys=True)
+            state["digest"] = "sha256:" + hashlib.sha256(content.encode()).hexdigest()
+            state["ref"] = f"{(state.get('tags') or [name])[0]}@{state['digest']}"
         elif t == "aws:apigatewayv2/api:Api":
             state["executionArn"] = f"arn:aws:execute-api:{MOCK_REGION}:{MOCK_ACCOUNT}:{name}"
         elif "arn" not in state:
@@ -232,6 +243,8 @@ class DefaultMocks(pulumi_mocks.Mocks):
             # The provider renders real IAM JSON from the camelCase statements.
             statements = [iam_statement(s) for s in args.args.get("statements") or []]
             return {"json": json.dumps({"Version": "2012-10-17", "Statement": statements})}, []
+        if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return {"userName": "AWS", "password": "mock-token", "proxyEndpoint": "", "authorizationToken": ""}, []
         return {}, []
 
 

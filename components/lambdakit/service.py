@@ -36,7 +36,8 @@ from .async_config import (
     validate_async,
     validate_dlq,
 )
-from .code import CodePlan, validate_code
+from .code import CodePlan, NodeBundleArgs, create_code, validate_code
+from .code_image import ImageArgs
 from .event_sources import (
     SourcePlan,
     SqsSourceArgs,
@@ -79,10 +80,24 @@ class LambdaServiceArgs(TypedDict):
     """Inputs of a LambdaService. Only the code is required; everything else has a production default."""
 
     code_path: NotRequired[str]
-    """Folder with the handler's source (and an optional requirements.txt installed for the target architecture).
-    Exactly one of `code_path` and `code_zip` is required."""
+    """Folder with the handler's source: Python (an optional requirements.txt, uv.lock or poetry.lock installed for
+    the target architecture), Node.js (package.json and package-lock.json: production dependencies for the target
+    architecture), or a custom runtime's `bootstrap`. Exactly one of `code_path`, `code_zip` and `image` is
+    required."""
     code_zip: NotRequired[str]
-    """A prebuilt deployment zip, used as is."""
+    """A prebuilt deployment zip (or a Java jar), used as is."""
+    image: NotRequired[ImageArgs]
+    """Container image code instead of `code_path`/`code_zip`: an ECR image by digest, or a folder with a Dockerfile
+    built and pushed to an ECR repository the service creates; `runtime` and `handler` are then not set."""
+    bundle: NotRequired[NodeBundleArgs]
+    """Bundle a Node.js or TypeScript `code_path` with esbuild into one file for the handler (`{}` or `true` for the
+    defaults). Defaults to no bundling: production dependencies are installed from the lockfile."""
+    build_command: NotRequired[Sequence[str]]
+    """A command (argument list, no shell) run in `code_path` before it is zipped, with `GOOS`/`GOARCH` set for the
+    architecture, e.g. `["make", "bootstrap"]` for a custom runtime. Defaults to none."""
+    artifact_bucket: NotRequired[pulumi.Input[str]]
+    """Upload the zip to this S3 bucket (keyed by its content hash) instead of with the function. Defaults to
+    uploading directly, or, for a zip over 50 MB, to a versioned, encrypted, private bucket the service creates."""
     function_name: NotRequired[str]
     """Physical function name, at most 64 letters, digits, '-' or '_'. Defaults to `<name>-<stack>`."""
     handler: NotRequired[str]
@@ -257,6 +272,8 @@ def validate_service(name: str, args: Any) -> ServicePlan:
             a.get("code_zip"),
             runtime=function.runtime,
             architecture=function.architecture,
+            args=a,
+            handler=function.handler,
         ),
     )
 
@@ -375,10 +392,11 @@ class LambdaService(pulumi.ComponentResource):
         tags = plan.tags
         log_group = create_log_group(name, fn, tags, child)
         dlq = create_dlq(name, plan.dlq, f"{fn.function_name}-dlq", tags, child) if plan.dlq is not None else None
+        code = create_code(name, plan.code, tags, self)
         role_arn, waits = create_role(
             name,
             plan.role,
-            _statements(plan, log_group, dlq),
+            [*_statements(plan, log_group, dlq), *code.statements],
             tags,
             [VPC_MANAGED_POLICY] if fn.vpc is not None else [],
             self,
@@ -386,7 +404,7 @@ class LambdaService(pulumi.ComponentResource):
         function = create_function(
             name,
             fn,
-            plan.code,
+            code.function_args,
             role_arn=role_arn,
             log_group=log_group,
             dlq_arn=dlq.arn if dlq is not None else None,

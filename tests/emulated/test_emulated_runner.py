@@ -129,7 +129,7 @@ def test_text_log_format_keeps_the_root_logger_at_warning_as_the_python_runtime_
 
 
 def test_other_runtimes_are_reported_as_not_run(tmp_path: Path) -> None:
-    result = run(tmp_path, "", runtime="nodejs22.x", handler="index.handler")
+    result = run(tmp_path, "", runtime="ruby3.4", handler="index.handler")
     assert not result.emulated and result.function_error == "Unhandled", f"runner-test: {result}"
     assert result.error["errorType"] == "Sandbox.RuntimeNotEmulated", result.error
 

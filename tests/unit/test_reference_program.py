@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -25,11 +26,11 @@ def functions(run: ProgramRun) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_every_stack_builds_the_four_services_and_exports_what_operators_need(
+def test_every_stack_builds_the_five_services_and_exports_what_operators_need(
     stacks: dict[str, ProgramRun], stack: str
 ) -> None:
     run = stacks[stack]
-    assert set(functions(run)) == {"order-processor", "email-sender", "user-analytics", "api-handler"}
+    assert set(functions(run)) == {"order-processor", "email-sender", "user-analytics", "api-handler", "order-status"}
     services = run.exports["services"]
     for name, svc in services.items():
         assert svc["alias_arn"].endswith(f"-{stack}:live"), f"{stack}/{name} alias ARN {svc['alias_arn']}"
@@ -99,11 +100,24 @@ def test_canary_settings_in_the_old_place_say_where_they_moved() -> None:
 def test_every_service_names_a_smoke_event_its_handler_accepts() -> None:
     run = run_program(ROOT, "dev")
     components = {r.name: r.outputs for r in run.by_type("lambdakit:index:LambdaService")}
-    assert set(components) == {"order-processor", "email-sender", "user-analytics", "api-handler"}
+    assert set(components) == {"order-processor", "email-sender", "user-analytics", "api-handler", "order-status"}
     for name, outputs in components.items():
         event = json.loads(outputs["smoke_event"])
         assert event, f"{name}: smoke_event output {outputs['smoke_event']!r}"
     assert json.loads(components["api-handler"]["smoke_event"])["rawPath"] == "/health"
+
+
+def test_order_status_is_typescript_bundled_into_one_file_on_the_http_api(stacks: dict[str, ProgramRun]) -> None:
+    for stack, run in stacks.items():
+        fn = functions(run)["order-status"]
+        assert fn["runtime"] == "nodejs24.x" and fn["handler"] == "src/handler.handler", stack
+        assert "layers" not in fn, f"{stack}: the shared layer is Python and stays off the Node.js function"
+        permission = next(p for p in run.by_type("aws:lambda/permission:Permission") if p.name.startswith("order-s"))
+        assert permission.inputs["sourceArn"].endswith("/$default/GET/orders/status"), stack
+        assert permission.inputs["qualifier"] == "live", stack
+    bundle = next((ROOT / ".lambdakit" / "build").glob("order-status-*.zip"))
+    with zipfile.ZipFile(bundle) as zf:
+        assert sorted(zf.namelist()) == ["src/handler.js", "src/handler.js.map"], "one bundled file and its map"
 
 
 def test_a_misspelt_stack_setting_fails_with_the_key_and_the_valid_ones() -> None:

@@ -336,7 +336,7 @@ class Sandbox:
             handler=str(fn.handler or ""),
             timeout=int(fn.timeout),
             memory_size=int(fn.memory_size),
-            code_zip=fn.code_bytes,
+            code_zip=getattr(fn, "code_bytes", b""),  # an image function has no zip
             layer_zips=layer_zips,
             environment={str(k): str(v) for k, v in (fn.environment_vars or {}).items()},
             log_group_name=meta.log_group_name or f"/aws/lambda/{fn.function_name}",

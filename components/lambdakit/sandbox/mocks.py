@@ -35,6 +35,7 @@ from . import rules
 from ._moto_compat import latest_function
 from .emulator import FunctionMeta, Sandbox, split_function
 from .exceptions import DeployError, RuleViolationError, SandboxError
+from .mocks_code import CODE_HANDLERS, CODE_NOT_EMULATED, function_code_params
 
 
 @dataclass
@@ -339,17 +340,14 @@ class MotoMocks(pulumi_mocks.Mocks):
 
     def function_params(self, fname: str, inp: dict[str, Any]) -> dict[str, Any]:
         """CreateFunction's parameters from the resource's inputs (also what an update compares and applies)."""
-        if inp.get("code") is None:
-            raise SandboxError(
-                "functions from S3 (s3Bucket/s3Key) or images (imageUri) are not supported by the sandbox; use code"
-            )
-        code = archive_bytes(inp["code"], f"function {fname}")
+        # A zip inline or in the sandbox's S3, or an image by digest (created, not run): see mocks_code.
+        _, code_params = function_code_params(self, inp, fname)
         vpc = inp.get("vpcConfig") or {}
         return _drop_none(
             {
                 "FunctionName": fname,
                 "Role": inp["role"],
-                "Code": {"ZipFile": code},
+                **code_params,
                 "Runtime": inp.get("runtime"),
                 "Handler": inp.get("handler"),
                 "Description": inp.get("description"),
@@ -378,7 +376,7 @@ class MotoMocks(pulumi_mocks.Mocks):
         lam = self.client("lambda")
         fname = inp.get("name") or self.autoname(name)
         params = self.function_params(fname, inp)
-        code = params["Code"]["ZipFile"]
+        code = params["Code"].get("ZipFile", b"")
         logging_config = inp.get("loggingConfig") or {}
         rules.check_function(fname, inp)
         dlq = (inp.get("deadLetterConfig") or {}).get("targetArn")
@@ -1200,6 +1198,11 @@ NOT_EMULATED = {
     "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": "moto has no provisioned concurrency API",
     "pulumi:providers:aws": "providers are not resources in the emulator",
 }
+
+
+# The resources that carry a function's code (S3 artifacts, ECR repositories, image builds): see mocks_code.
+HANDLERS.update(CODE_HANDLERS)
+NOT_EMULATED.update(CODE_NOT_EMULATED)
 
 
 def known_types() -> set[str]:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .deploy import Deployment, ServiceView, TriggerCheck
+from .node_runner import version_note
 from .runner import InvokeResult
 
 WIDTH = 120
@@ -120,6 +121,12 @@ def _service_lines(view: ServiceView) -> list[str]:
         lines.append(f"    DLQ        {view.dead_letter_target.split(':')[-1]}")
     if view.layers:
         lines.append(f"    layers     {', '.join(view.layers)}")
+    if view.runtime.startswith("nodejs"):
+        lines.append(f"    runs on    {version_note(view.runtime)}")
+    elif not view.runtime:
+        lines.append("    code       container image: created by digest, invocations not emulated")
+    elif not view.runtime.startswith("python"):
+        lines.append(f"    runs on    nothing here: {view.runtime} is not emulated (Python and Node.js are)")
     lines.append(f"    logs       {view.log_group}")
     return lines
 

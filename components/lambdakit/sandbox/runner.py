@@ -227,6 +227,60 @@ class HandlerRunner:
         for proc in list(self._running):
             _kill_group(proc)
 
+    def execute(
+        self, argv: Sequence[str], env: Mapping[str, str], spec: Mapping[str, Any], code: FunctionCode, request_id: str
+    ) -> tuple[str, dict[str, Any]]:
+        """(log, outcome) of one handler process: ``argv`` + the spec and result files, in its own process group,
+        its output kept as a bounded tail, killed past the timeout (``Sandbox.Timedout``) and its result capped as
+        Lambda caps a response. Shared by every runtime the sandbox runs."""
+        timed_out = False
+        with tempfile.TemporaryDirectory(dir=self.workdir) as tmp:
+            spec_file, result_file = Path(tmp, "spec.json"), Path(tmp, "result.json")
+            spec_file.write_text(json.dumps(spec))
+            # Its own process group, so a handler's children die with it.
+            proc = subprocess.Popen(
+                [*argv, str(spec_file), str(result_file)],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            self._running.add(proc)
+            try:
+                tail = _TailReader(proc, LOG_KEEP_BYTES)
+                try:
+                    proc.wait(timeout=code.timeout + KILL_GRACE_S)
+                except subprocess.TimeoutExpired:
+                    timed_out = True
+                _kill_group(proc)
+                proc.wait()
+                log = tail.text()
+            finally:
+                _kill_group(proc)
+                self._running.discard(proc)
+            if timed_out:
+                outcome: dict[str, Any] = {}
+            elif result_file.exists() and result_file.stat().st_size > RESPONSE_MAX_BYTES + 64 * 1024:
+                outcome = {"error": _too_large(result_file.stat().st_size)}
+            else:
+                outcome = json.loads(result_file.read_text()) if result_file.exists() else {}
+        if timed_out:
+            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            message = f"{stamp} {request_id} Task timed out after {code.timeout:.2f} seconds"
+            log += f"\n{message}\n"
+            outcome = {"error": {"errorMessage": message, "errorType": "Sandbox.Timedout"}}
+        if not outcome:
+            # The interpreter died before writing a result (killed, crashed in native code): Lambda reports this
+            # as a runtime exit error.
+            outcome = {
+                "error": {
+                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited without providing a reason",
+                    "errorType": "Runtime.ExitError",
+                }
+            }
+        return log, outcome
+
     def run(
         self,
         code: FunctionCode,
@@ -238,20 +292,24 @@ class HandlerRunner:
         request_id = str(uuid.uuid4())
         body = payload.decode() if isinstance(payload, bytes) else (payload or "")
         if not code.runtime.startswith("python"):
-            message = (
-                f"runtime {code.runtime} is not emulated: the sandbox runs Python handlers only "
-                f"(function {code.function_name})"
+            # Node.js runs on the local node; images and every other runtime are reported as not emulated.
+            from . import node_runner
+
+            if code.runtime.startswith("nodejs"):
+                return node_runner.run_node(
+                    self,
+                    code,
+                    body,
+                    qualifier=qualifier,
+                    invoked_function_arn=invoked_function_arn,
+                    request_id=request_id,
+                )
+            why = (
+                "container images are not emulated: the sandbox runs Python and Node.js handlers from zips"
+                if not code.runtime
+                else f"runtime {code.runtime} is not emulated: the sandbox runs Python and Node.js handlers only"
             )
-            return InvokeResult(
-                function_name=code.function_name,
-                qualifier=qualifier,
-                executed_version=code.version,
-                status_code=200,
-                payload=json.dumps({"errorMessage": message, "errorType": "Sandbox.RuntimeNotEmulated"}),
-                function_error="Unhandled",
-                request_id=request_id,
-                emulated=False,
-            )
+            return node_runner.not_emulated(code, qualifier, request_id, why)
         task_root = self._unpacked("task", [code.code_zip])
         opt = self._unpacked("opt", list(code.layer_zips)) if code.layer_zips else None
         py = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -299,52 +357,7 @@ class HandlerRunner:
             env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
             if code.application_log_level:
                 env["AWS_LAMBDA_LOG_LEVEL"] = code.application_log_level
-        timed_out = False
-        with tempfile.TemporaryDirectory(dir=self.workdir) as tmp:
-            spec_file, result_file = Path(tmp, "spec.json"), Path(tmp, "result.json")
-            spec_file.write_text(json.dumps(spec))
-            # Its own process group, so a handler's children die with it.
-            proc = subprocess.Popen(
-                [sys.executable, "-I", str(_BOOTSTRAP), str(spec_file), str(result_file)],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            self._running.add(proc)
-            try:
-                tail = _TailReader(proc, LOG_KEEP_BYTES)
-                try:
-                    proc.wait(timeout=code.timeout + KILL_GRACE_S)
-                except subprocess.TimeoutExpired:
-                    timed_out = True
-                _kill_group(proc)
-                proc.wait()
-                log = tail.text()
-            finally:
-                _kill_group(proc)
-                self._running.discard(proc)
-            if timed_out:
-                outcome: dict[str, Any] = {}
-            elif result_file.exists() and result_file.stat().st_size > RESPONSE_MAX_BYTES + 64 * 1024:
-                outcome = {"error": _too_large(result_file.stat().st_size)}
-            else:
-                outcome = json.loads(result_file.read_text()) if result_file.exists() else {}
-        if timed_out:
-            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-            message = f"{stamp} {request_id} Task timed out after {code.timeout:.2f} seconds"
-            log += f"\n{message}\n"
-            outcome = {"error": {"errorMessage": message, "errorType": "Sandbox.Timedout"}}
-        if not outcome:
-            # The interpreter died before writing a result (killed, crashed in native code): Lambda reports this
-            # as a runtime exit error.
-            outcome = {
-                "error": {
-                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited without providing a reason",
-                    "errorType": "Runtime.ExitError",
-                }
-            }
+        log, outcome = self.execute([sys.executable, "-I", str(_BOOTSTRAP)], env, spec, code, request_id)
         # Show paths as Lambda does (/var/task, /opt) so stack traces read like CloudWatch's.
         log = log.replace(str(task_root), "/var/task")
         if opt is not None:

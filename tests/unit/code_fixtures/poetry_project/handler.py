@@ -1,0 +1,5 @@
+import six
+
+
+def handler(event, context):
+    return {"statusCode": 200, "body": six.__version__}
