@@ -218,3 +218,36 @@ def test_serve_stops_on_sigterm_removes_its_events_folder_and_restarts_on_the_po
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, (out, err)
         assert _left(tmp_path) == [], "temporary files left behind"
+
+
+def _bundle_with_foreign_wheel(name: str, version: str, handler: str) -> FunctionCode:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("app.py", handler)
+        info = f"{name}-{version}.dist-info"
+        archive.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nTag: cp312-cp312-manylinux_2_17_aarch64\n")
+        archive.writestr(f"{info}/METADATA", f"Name: {name}\nVersion: {version}\n")
+        # What an aarch64 wheel leaves: a package whose native module the host cannot load.
+        archive.writestr(f"{name}/__init__.py", f"from .{name} import *\n")
+    code = _code("")
+    code.code_zip = buf.getvalue()
+    return code
+
+
+def test_native_wheels_for_another_machine_run_with_host_wheels_from_a_side_cache(runner: HandlerRunner) -> None:
+    handler = "import six\ndef handler(event, context):\n    return six.__version__\n"
+    code = _bundle_with_foreign_wheel("six", "1.16.0", handler)
+    result = runner.run(code, "{}", qualifier=None, invoked_function_arn="arn")
+    if not result.ok and "failed" in result.payload and "six==1.16.0" in result.payload:
+        pytest.skip(f"PyPI unreachable from here: {result.error['errorMessage'][-200:]}")
+    assert result.ok and result.payload == '"1.16.0"', result.payload
+    assert "native wheels for another machine" in result.log and "six 1.16.0" in result.log, result.log
+
+
+def test_native_wheels_that_cannot_be_replaced_name_the_package_and_the_reason(runner: HandlerRunner) -> None:
+    code = _bundle_with_foreign_wheel("orjson", "0.0.0.999", "import orjson\ndef handler(e, c):\n    return 1\n")
+    result = runner.run(code, "{}", qualifier=None, invoked_function_arn="arn")
+    assert result.error["errorType"] == "Sandbox.NativePackagesForAnotherHost", result.payload
+    message = result.error["errorMessage"]
+    assert "orjson 0.0.0.999 (cp312-cp312-manylinux_2_17_aarch64)" in message and "orjson==0.0.0.999" in message
+    assert "No module named" not in message

@@ -31,6 +31,8 @@ from typing import Any
 
 from lambdakit.limits import LOG_TAIL_BYTES, RESPONSE_MAX_BYTES
 
+from .native import host_packages
+
 _BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
 
 
@@ -313,7 +315,20 @@ class HandlerRunner:
         task_root = self._unpacked("task", [code.code_zip])
         opt = self._unpacked("opt", list(code.layer_zips)) if code.layer_zips else None
         py = f"python{sys.version_info.major}.{sys.version_info.minor}"
-        sys_path = [str(task_root)]
+        host = host_packages(task_root, self.workdir)
+        if host.error:
+            return InvokeResult(
+                function_name=code.function_name,
+                qualifier=qualifier,
+                executed_version=code.version,
+                status_code=200,
+                payload=json.dumps({"errorMessage": host.error, "errorType": "Sandbox.NativePackagesForAnotherHost"}),
+                function_error="Unhandled",
+                log=f"[sandbox] {host.error}\n",
+                request_id=request_id,
+            )
+        sys_path = [str(host.path)] if host.path is not None else []
+        sys_path.append(str(task_root))
         if opt is not None:
             sys_path += [str(opt / "python" / "lib" / py / "site-packages"), str(opt / "python")]
         now = datetime.now(UTC)
@@ -358,6 +373,7 @@ class HandlerRunner:
             if code.application_log_level:
                 env["AWS_LAMBDA_LOG_LEVEL"] = code.application_log_level
         log, outcome = self.execute([sys.executable, "-I", str(_BOOTSTRAP)], env, spec, code, request_id)
+        log = "".join(f"{note}\n" for note in host.notes) + log
         # Show paths as Lambda does (/var/task, /opt) so stack traces read like CloudWatch's.
         log = log.replace(str(task_root), "/var/task")
         if opt is not None:
