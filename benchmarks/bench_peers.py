@@ -49,6 +49,19 @@ its validation, the code bundle it zips per service (the direct program passes a
 and their outputs, and importing lambdakit (botocore's Lambda model for limits.py). The evaluation alone, from the
 child's own figures: 5.9 CPU-s against 4.9. Memory is the SDK's objects (about 100 KB per resource); the gate
 process alone is 331 MB.
+N = 1,000 the same day, 1 round, while other work kept the load average at 7.5-10 (wall times mean little; CPU
+seconds of the process trees are steadier), against the N = 200 medians above:
+                                    CPU s N=200 -> 1,000       peak RSS MB          wall s at N = 1,000
+  lambdakit gate                     8.85 -> 51.76 (5.85x)     416 -> 1,563 (3.76x)   127.58
+  program under mocks (component)    6.59 -> 33.02 (5.01x)     297 -> 1,181 (3.98x)    32.71
+  direct pulumi-aws                  5.15 -> 31.98 (6.21x)     276 -> 1,118 (4.05x)    31.44
+  CDK synth, validation on          16.91 -> 115.62            531 ->   996           320.48
+  CDK synth, validation off          4.42 -> 18.08             178 ->   428            26.10
+  Checkov                           21.58 -> 106.32            509 -> 1,328           107.33
+  gate / (CDK without validation + Checkov) at N = 1,000: 0.42x CPU (0.96x wall under that load);
+  component overhead at N = 1,000: 1.04x wall, 1.03x CPU. Memory grows less than linearly; CPU about linearly for
+  the component program and a little faster for the gate and the direct program (one noisy round: to be re-measured
+  on a quiet machine).
 
 Recorded 2026-12-04 on the project machine (2 CPUs shared with other engineers' test suites: load average 3.7-4.2
 during this run), aws-cdk-lib 2.276.0 on Node.js 20.20.2, checkov 3.3.30, Python 3.11.7; N = 200 (2,800 Pulumi

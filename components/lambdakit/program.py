@@ -13,6 +13,7 @@ import json
 import os
 import runpy
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,8 +81,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi_mocks.Mocks, run: ProgramRun) -> None:
         super().__init__(mocks)
         self.run = run
-        # urn -> its registration, for RegisterResourceOutputs (a list scan per component grew as N^2).
+        # urn -> its registration, for RegisterResourceOutputs (a list scan per component grew as N^2); the first
+        # `_indexed` registrations are in it.
         self._by_urn: dict[str, Registration] = {}
+        self._indexed = 0
+        self._index_lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
@@ -90,31 +94,36 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         sdk.ensure_event_loop()
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         state = self.resources[response.urn].state
-        reg = Registration(
-            urn=response.urn,
-            type=request.type,
-            name=request.name,
-            custom=bool(request.custom),
-            parent=request.parent,
-            inputs=dict(inputs),
-            outputs=dict(state),
-            id=response.id or None,
-            dependencies=list(request.dependencies),
-            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
-            protect=bool(request.protect),
-            aliases=[str(a) for a in request.aliasURNs],
-            provider=request.provider,
-            ignore_changes=list(request.ignoreChanges),
-            secret_inputs={k for k, v in request.object.fields.items() if _contains_secret(v)},
+        self.run.registrations.append(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent,
+                inputs=dict(inputs),
+                outputs=dict(state),
+                id=response.id or None,
+                dependencies=list(request.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                protect=bool(request.protect),
+                aliases=[str(a) for a in request.aliasURNs],
+                provider=request.provider,
+                ignore_changes=list(request.ignoreChanges),
+                secret_inputs={k for k, v in request.object.fields.items() if _contains_secret(v)},
+            )
         )
-        self.run.registrations.append(reg)
-        self._by_urn[reg.urn] = reg
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         # A component's register_outputs: keep them on its registration, as the engine keeps them in the state.
         outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
-        reg = self._by_urn.get(request.urn)
+        with self._index_lock:  # the SDK calls the monitor from several executor threads
+            new = self.run.registrations[self._indexed :]
+            for added in new:
+                self._by_urn[added.urn] = added  # a later registration of a URN wins, as the scan from the end did
+            self._indexed += len(new)
+            reg = self._by_urn.get(request.urn)
         if reg is not None:
             reg.outputs = dict(outputs)
         return super().RegisterResourceOutputs(request)
