@@ -347,6 +347,15 @@ URL_CORS_METHODS = ("GET", "PUT", "HEAD", "POST", "PATCH", "DELETE", "*")
 SNS_FILTER_SCOPES = ("MessageAttributes", "MessageBody")
 API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "*")
 
+# --- callers in other accounts and organizations (issue 13) ---------------------------------------------------------
+
+#: AddPermission's SourceAccount / SourceOwner: a 12-digit account id.
+ACCOUNT_ID_RE = re.compile(r"[0-9]{12}", re.ASCII)
+#: AddPermission's PrincipalOrgID (botocore's Lambda model).
+ORG_ID_RE = re.compile(_shapes("lambda")["PrincipalOrgID"].get("pattern", "o-[a-z0-9]{10,32}"), re.ASCII)
+#: An IAM principal of one account: the account's root, a role or a user (never a wildcard).
+IAM_PRINCIPAL_ARN_RE = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]+)", re.ASCII)
+
 # --- CloudWatch alarms and dashboards ---------------------------------------------------------------------------------
 
 #: PutMetricAlarm: Period x EvaluationPeriods <= 1 day for periods under an hour, <= 7 days otherwise.

@@ -62,6 +62,7 @@ from .triggers import (
     ApiGatewayTriggerArgs,
     EventRuleArgs,
     FunctionUrlArgs,
+    InvokerArgs,
     S3TriggerArgs,
     ScheduleArgs,
     SnsTriggerArgs,
@@ -173,6 +174,11 @@ class LambdaServiceArgs(TypedDict):
     """SNS subscriptions that invoke the alias. Defaults to none."""
     alarms: NotRequired[AlarmsArgs]
     """CloudWatch alarms on the alias. Defaults to every alarm that applies, without notifications."""
+    # --- issue 13: cross-account callers, execution role controls, more sources and triggers ----------------------
+    allowed_invokers: NotRequired[Sequence[InvokerArgs]]
+    """Principals of other accounts, or of an AWS Organization, allowed to invoke the alias (a bare `*` is refused).
+    Defaults to none."""
+    # --- end issue 13 -----------------------------------------------------------------------------------------------
     smoke_event: NotRequired[Any]
     """An event the handler accepts without side effects (JSON-serialisable, at most 256 KB), which
     `lambdakit release` sends to each new version before shifting traffic and `lambdakit sandbox` sends to services

@@ -38,6 +38,7 @@ from .function_url import (
     create_function_url,
     validate_function_url,
 )
+from .invokers import InvokerArgs, InvokerPlan, create_invokers, validate_invokers
 from .s3 import S3BucketPlan, S3TriggerArgs, create_s3_triggers, validate_s3_triggers
 from .scheduled import ScheduleArgs, SchedulePlan, create_schedules, validate_schedules
 from .sns import SnsTriggerArgs, SnsTriggerPlan, create_sns_triggers, validate_sns_triggers
@@ -48,6 +49,7 @@ __all__ = [
     "EventRuleArgs",
     "FunctionUrlArgs",
     "FunctionUrlCorsArgs",
+    "InvokerArgs",
     "S3TriggerArgs",
     "ScheduleArgs",
     "SnsTriggerArgs",
@@ -59,7 +61,15 @@ __all__ = [
 ]
 
 #: The LambdaServiceArgs fields that hold push triggers.
-TRIGGER_FIELDS = ("s3_triggers", "schedules", "event_rules", "api_gateway_triggers", "function_url", "sns_triggers")
+TRIGGER_FIELDS = (
+    "s3_triggers",
+    "schedules",
+    "event_rules",
+    "api_gateway_triggers",
+    "function_url",
+    "sns_triggers",
+    "allowed_invokers",
+)
 
 
 @dataclass(frozen=True)
@@ -73,12 +83,13 @@ class TriggersPlan:
     api_gateway: tuple[ApiGatewayPlan, ...] = ()
     function_url: FunctionUrlPlan | None = None
     sns: tuple[SnsTriggerPlan, ...] = ()
+    invokers: tuple[InvokerPlan, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.s3 or self.schedules or self.event_rules or self.api_gateway or self.sns) and (
-            self.function_url is None
-        )
+        return not (
+            self.s3 or self.schedules or self.event_rules or self.api_gateway or self.sns or self.invokers
+        ) and (self.function_url is None)
 
 
 def validate_triggers(service: str, args: Mapping[str, Any]) -> TriggersPlan:
@@ -97,6 +108,7 @@ def validate_triggers(service: str, args: Mapping[str, Any]) -> TriggersPlan:
         api_gateway=validate_api_gateway_triggers(service, listed("api_gateway_triggers")),
         function_url=validate_function_url(service, args.get("function_url")),
         sns=validate_sns_triggers(service, listed("sns_triggers")),
+        invokers=validate_invokers(service, listed("allowed_invokers")),
     )
 
 
@@ -112,4 +124,5 @@ def create_triggers(plan: TriggersPlan, target: TriggerTarget, parent: pulumi.Re
     if plan.function_url is not None:
         create_function_url(ctx, plan.function_url)
     create_sns_triggers(ctx, plan.sns)
+    create_invokers(ctx, plan.invokers)
     return ctx.out

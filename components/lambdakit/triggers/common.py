@@ -89,8 +89,11 @@ class Context:
     def opts(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self.parent, depends_on=[*self.target.depends_on, *depends_on])
 
-    def permission(self, name: str, principal: str, source_arn: pulumi.Input[str]) -> aws.lambda_.Permission:
-        """Invoke permission on the alias for ``principal``, scoped by source ARN and source account."""
+    def permission(
+        self, name: str, principal: str, source_arn: pulumi.Input[str], source_account: Any = None
+    ) -> aws.lambda_.Permission:
+        """Invoke permission on the alias for ``principal``, scoped by source ARN and source account (the deploying
+        account unless the source lives in another one)."""
         permission = aws.lambda_.Permission(
             name,
             action="lambda:InvokeFunction",
@@ -98,7 +101,7 @@ class Context:
             qualifier=self.target.alias_name,
             principal=principal,
             source_arn=source_arn,
-            source_account=self.account,
+            source_account=self.account if source_account is None else source_account,
             opts=self.opts(),
         )
         self.out.permissions.append(permission)
