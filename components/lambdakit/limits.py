@@ -334,6 +334,12 @@ FLEXIBLE_WINDOW_MIN = _r("MaximumWindowInMinutes", (1, 1440), "minutes", service
 SCHEDULE_NAME_MAX = _model_max("Name", 64, "scheduler")
 #: IAM role names are at most 64 characters (IAM quotas).
 IAM_ROLE_NAME_MAX = 64
+#: IAM role paths: ``/`` or ``/a/b/`` (botocore's IAM model ``pathType``).
+IAM_PATH_RE = re.compile(_shapes("iam")["pathType"].get("pattern", r"(/)|(/[!-~]+/)"))
+IAM_PATH_MAX = int(_shapes("iam")["pathType"].get("max", 512))
+IAM_ROLE_NAME_RE = re.compile(_shapes("iam")["roleNameType"].get("pattern", r"[\w+=,.@-]+"), re.ASCII)
+#: The provider completes a ``name_prefix`` with a 26-character unique suffix, within the 64-character role name.
+IAM_ROLE_NAME_PREFIX_MAX = IAM_ROLE_NAME_MAX - 26
 #: Pulumi auto-names rules, schedules and roles ``<logical name>-<7 hex>``.
 AUTONAME_SUFFIX = 8
 CORS_ORIGINS_MAX = _model_max("AllowOriginsList", 100)

@@ -178,6 +178,14 @@ class LambdaServiceArgs(TypedDict):
     allowed_invokers: NotRequired[Sequence[InvokerArgs]]
     """Principals of other accounts, or of an AWS Organization, allowed to invoke the alias (a bare `*` is refused).
     Defaults to none."""
+    role_permissions_boundary_arn: NotRequired[pulumi.Input[str]]
+    """Managed policy ARN set as the permissions boundary of the generated role (and of the Scheduler's role), for
+    accounts that require one. Defaults to none."""
+    role_path: NotRequired[pulumi.Input[str]]
+    """Path of the generated role (and of the Scheduler's role), `/` or `/segment/.../`. Defaults to `/`."""
+    role_name_prefix: NotRequired[str]
+    """Prefix of the generated role's name, at most 38 characters (the provider adds a 26-character suffix).
+    Defaults to the auto-name `<name>-role-<hex>`."""
     # --- end issue 13 -----------------------------------------------------------------------------------------------
     smoke_event: NotRequired[Any]
     """An event the handler accepts without side effects (JSON-serialisable, at most 256 KB), which
@@ -223,7 +231,7 @@ def validate_service(name: str, args: Any) -> ServicePlan:
     )
     reservable = account_limit - limits.UNRESERVED_MINIMUM
     function = validate_function(name, a, reservable=reservable)
-    role = validate_role(name, a.get("role_arn"), a.get("policy_statements"), a.get("managed_policy_arns"))
+    role = validate_role(name, a.get("role_arn"), a.get("policy_statements"), a.get("managed_policy_arns"), a)
     stable_version, canary_weight = _traffic(root, a)
     alias = validate_alias(
         name,
@@ -408,7 +416,15 @@ class LambdaService(pulumi.ComponentResource):
         create_mappings(name, plan.sources, alias.arn, fn.timeout, child)
         if plan.async_invoke is not None:
             create_async_config(name, plan.async_invoke, function.name, alias.name, child)
-        target = TriggerTarget(function.name, function.arn, alias.name, alias.arn, depends_on=[alias])
+        target = TriggerTarget(
+            function.name,
+            function.arn,
+            alias.name,
+            alias.arn,
+            depends_on=[alias],
+            role_permissions_boundary=plan.role.permissions_boundary,
+            role_path=plan.role.path,
+        )
         triggers = create_triggers(plan.triggers, target, self)
         alarms = create_alarms(
             plan.alarms, AlarmTarget(function.name, alias.name, dlq.name if dlq is not None else None, tags), self

@@ -156,3 +156,55 @@ def test_sns_topic_in_another_account_is_scoped_to_the_account_its_arn_names(dep
 )
 def test_bad_source_accounts_fail_before_anything_is_registered(deploy_error: Any, triggers: Any, message: str) -> None:
     assert_fails_before_anything(deploy_error, message, s3_triggers=triggers)
+
+
+# --- (4) execution role controls -------------------------------------------------------------------------------------
+
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/team-boundary"
+
+
+def test_role_controls_shape_the_generated_role_and_the_schedulers(deploy: Any) -> None:
+    deployed = deploy(
+        lambda: service(
+            role_permissions_boundary_arn=BOUNDARY,
+            role_path="/lambdakit/orders/",
+            role_name_prefix="orders-exec-",
+            schedules=[{"expression": "cron(0 8 * * ? *)", "time_zone": "Europe/Berlin"}],
+        )
+    )
+    role = deployed.one(ROLE, "orders-role").inputs
+    assert role["permissionsBoundary"] == BOUNDARY
+    assert role["path"] == "/lambdakit/orders/"
+    assert role["namePrefix"] == "orders-exec-"
+    scheduler = deployed.one(ROLE, "orders-scheduler-role").inputs
+    assert scheduler["permissionsBoundary"] == BOUNDARY, "every role the service creates carries the boundary"
+    assert scheduler["path"] == "/lambdakit/orders/"
+
+
+def test_without_controls_the_role_has_no_boundary_path_or_prefix(deploy: Any) -> None:
+    role = deploy(lambda: service()).one(ROLE, "orders-role").inputs
+    assert not {"permissionsBoundary", "path", "namePrefix"} & set(role), role
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"role_permissions_boundary_arn": "team-boundary"}, r"role_permissions_boundary_arn must be an IAM managed"),
+        (
+            {"role_permissions_boundary_arn": f"arn:aws:iam::{ACCOUNT}:role/x"},
+            r"role_permissions_boundary_arn must be a managed policy ARN .* got 'arn:aws:iam::123456789012:role/x'",
+        ),
+        ({"role_path": "lambdakit"}, r"role_path must be an IAM path: '/' or '/segment/.../'.*got 'lambdakit'"),
+        ({"role_path": "/lambdakit"}, r"role_path must be an IAM path"),
+        ({"role_name_prefix": "x" * 39}, r"role_name_prefix must be at most 38 characters, got 39"),
+        ({"role_name_prefix": "orders exec"}, r"role_name_prefix must be a role name prefix"),
+        (
+            {"role_arn": f"arn:aws:iam::{ACCOUNT}:role/mine", "role_path": "/a/"},
+            r"role_arn cannot be combined with role_path: those shape the generated role",
+        ),
+    ],
+)
+def test_bad_role_controls_fail_before_anything_is_registered(
+    deploy_error: Any, extra: dict[str, Any], message: str
+) -> None:
+    assert_fails_before_anything(deploy_error, message, **extra)

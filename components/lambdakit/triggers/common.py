@@ -29,6 +29,10 @@ class TriggerTarget:
     """The alias ARN (what S3, EventBridge and SNS invoke)."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     """Resources that must exist first (the alias: a permission qualified with a missing alias fails)."""
+    role_permissions_boundary: Any = None
+    """Permissions boundary for the roles the triggers create (the Scheduler's), as on the execution role."""
+    role_path: Any = None
+    """Path of the roles the triggers create."""
 
 
 @dataclass
