@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .alarms import AlarmsArgs, AlarmTuningArgs
     from .alias import AutoscalingArgs, ProvisionedConcurrencyArgs, ScheduledScalingArgs
     from .async_config import AsyncInvokeArgs, DeadLetterQueueArgs
+    from .brokers import DocumentDbSourceArgs, KafkaSourceArgs, MqSourceArgs
     from .dashboard import DashboardServiceArgs, LambdaDashboard, LambdaDashboardArgs
     from .event_sources import SqsSourceArgs, StreamSourceArgs
     from .iam import PolicyStatementArgs
@@ -47,9 +48,11 @@ _EXPORTS = {
     "AutoscalingArgs": "alias",
     "DashboardServiceArgs": "dashboard",
     "DeadLetterQueueArgs": "async_config",
+    "DocumentDbSourceArgs": "brokers",
     "EventRuleArgs": "triggers",
     "FunctionUrlArgs": "triggers",
     "FunctionUrlCorsArgs": "triggers",
+    "KafkaSourceArgs": "brokers",
     "InvokerArgs": "triggers",
     "LambdaDashboard": "dashboard",
     "LambdaDashboardArgs": "dashboard",
@@ -57,6 +60,7 @@ _EXPORTS = {
     "LambdaLayerArgs": "layer",
     "LambdaService": "service",
     "LambdaServiceArgs": "service",
+    "MqSourceArgs": "brokers",
     "PolicyStatementArgs": "iam",
     "ProvisionedConcurrencyArgs": "alias",
     "S3TriggerArgs": "triggers",
@@ -77,16 +81,19 @@ __all__ = [
     "AutoscalingArgs",
     "DashboardServiceArgs",
     "DeadLetterQueueArgs",
+    "DocumentDbSourceArgs",
     "EventRuleArgs",
     "FunctionUrlArgs",
     "FunctionUrlCorsArgs",
     "InvokerArgs",
+    "KafkaSourceArgs",
     "LambdaDashboard",
     "LambdaDashboardArgs",
     "LambdaLayer",
     "LambdaLayerArgs",
     "LambdaService",
     "LambdaServiceArgs",
+    "MqSourceArgs",
     "PolicyStatementArgs",
     "ProvisionedConcurrencyArgs",
     "S3TriggerArgs",

@@ -303,6 +303,26 @@ STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 SQS_VISIBILITY_TIMEOUT_FACTOR = 6
 SQS_DEFAULT_VISIBILITY_TIMEOUT_S = 30
 MAX_FILTERS = 5
+# Amazon MSK, self-managed Kafka, Amazon MQ and DocumentDB (issue 13; botocore's Lambda model where it has them).
+BROKER_BATCH = _r("BatchSize", (1, 10_000))
+KAFKA_BOOTSTRAP_SERVERS_MAX = _model_max("EndpointLists", 10)
+KAFKA_ENDPOINT_RE = re.compile(_shapes("lambda")["Endpoint"].get("pattern", r"[A-Za-z0-9.-]+:[0-9]{1,5}"), re.ASCII)
+KAFKA_TOPIC_RE = re.compile(_shapes("lambda")["Topic"].get("pattern", r"[^.]([a-zA-Z0-9\-_.]+)"), re.ASCII)
+KAFKA_GROUP_ID_MAX = _model_max("URI", 200)
+KAFKA_GROUP_ID_RE = re.compile(_shapes("lambda")["URI"].get("pattern", r"[ a-zA-Z0-9-\/*:_+=.@-]*"), re.ASCII)
+#: Kafka mappings start at the oldest record or the newest (AT_TIMESTAMP is for Kinesis and DocumentDB).
+KAFKA_STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
+#: How a mapping authenticates to Kafka: MSK clusters by IAM, SASL/SCRAM or mTLS; self-managed ones by SASL/SCRAM,
+#: SASL/PLAIN or mTLS (Lambda's SourceAccessConfiguration types); NONE for an unauthenticated listener.
+KAFKA_MSK_AUTH = ("IAM", "SASL_SCRAM_512", "MTLS", "NONE")
+KAFKA_SELF_AUTH = ("SASL_SCRAM_512", "SASL_SCRAM_256", "SASL_PLAIN", "MTLS", "NONE")
+MQ_ENGINES = ("ActiveMQ", "RabbitMQ")
+MQ_QUEUE_MAX = _model_max("Queue", 1000)
+DOCDB_DATABASE_MAX = _model_max("DatabaseName", 63)
+DOCDB_DATABASE_RE = re.compile(_shapes("lambda")["DatabaseName"].get("pattern", r"[^ /\.$\x22]*"))
+DOCDB_COLLECTION_MAX = _model_max("CollectionName", 57)
+DOCDB_COLLECTION_RE = re.compile(_shapes("lambda")["CollectionName"].get("pattern", r"(?!system\.)[_a-zA-Z0-9][^$]*"))
+DOCDB_FULL_DOCUMENT = tuple(_shapes("lambda")["FullDocument"].get("enum", ["UpdateLookup", "Default"]))
 
 # --- asynchronous invocation and the dead-letter queue ----------------------------------------------------------------
 

@@ -9,6 +9,7 @@ the alias and concurrency (``alias``), event sources (``event_sources``), async 
 
 # No `from __future__ import annotations`: Pulumi's component schema inference reads LambdaServiceArgs and the
 # output annotations at run time and does not resolve string annotations.
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,15 @@ from .async_config import (
     create_dlq,
     validate_async,
     validate_dlq,
+)
+from .brokers import (
+    BrokerSourcesPlan,
+    DocumentDbSourceArgs,
+    KafkaSourceArgs,
+    MqSourceArgs,
+    broker_statements,
+    create_broker_mappings,
+    validate_broker_sources,
 )
 from .code import CodePlan, validate_code
 from .event_sources import (
@@ -186,6 +196,12 @@ class LambdaServiceArgs(TypedDict):
     role_name_prefix: NotRequired[str]
     """Prefix of the generated role's name, at most 38 characters (the provider adds a 26-character suffix).
     Defaults to the auto-name `<name>-role-<hex>`."""
+    kafka_sources: NotRequired[Sequence[KafkaSourceArgs]]
+    """Amazon MSK or self-managed Kafka topics the function consumes. Defaults to none."""
+    mq_sources: NotRequired[Sequence[MqSourceArgs]]
+    """Amazon MQ (ActiveMQ or RabbitMQ) queues the function consumes. Defaults to none."""
+    documentdb_sources: NotRequired[Sequence[DocumentDbSourceArgs]]
+    """Amazon DocumentDB change streams the function consumes. Defaults to none."""
     # --- end issue 13 -----------------------------------------------------------------------------------------------
     smoke_event: NotRequired[Any]
     """An event the handler accepts without side effects (JSON-serialisable, at most 256 KB), which
@@ -209,6 +225,8 @@ class ServicePlan:
     alarms: AlarmsPlan
     #: The smoke event as JSON text.
     smoke_event: str
+    # --- issue 13 ---
+    brokers: BrokerSourcesPlan = dataclasses.field(default_factory=BrokerSourcesPlan)
 
     @property
     def tags(self) -> dict[str, Any]:
@@ -262,6 +280,7 @@ def validate_service(name: str, args: Any) -> ServicePlan:
         async_invoke=validate_async(name, a.get("async_invoke")),
         dlq=dlq,
         triggers=validate_triggers(name, a),
+        brokers=validate_broker_sources(name, a.get("kafka_sources"), a.get("mq_sources"), a.get("documentdb_sources")),
         alarms=alarms,
         smoke_event=_smoke_event(root.key("smoke_event"), a.get("smoke_event"), consumes=bool(sources)),
         # The bundle is built last: a typo elsewhere should not cost a dependency install first.
@@ -344,6 +363,7 @@ def _statements(plan: ServicePlan, log_group: aws.cloudwatch.LogGroup, dlq: aws.
                 statements.append(destination_statement(sid, arn))
     if plan.function.kms_key_arn is not None:
         statements.append(statement("EnvironmentKey", ["kms:Decrypt"], plan.function.kms_key_arn))
+    statements += broker_statements(plan.brokers)[0]  # issue 13
     return statements
 
 
@@ -394,7 +414,7 @@ class LambdaService(pulumi.ComponentResource):
             plan.role,
             _statements(plan, log_group, dlq),
             tags,
-            [VPC_MANAGED_POLICY] if fn.vpc is not None else [],
+            [VPC_MANAGED_POLICY] if fn.vpc is not None or broker_statements(plan.brokers)[1] else [],
             self,
         )
         function = create_function(
@@ -414,6 +434,7 @@ class LambdaService(pulumi.ComponentResource):
         # The alias ARN input already orders each mapping after the function and its role policy (AWS checks the
         # role's permissions on the source when the mapping is created).
         create_mappings(name, plan.sources, alias.arn, fn.timeout, child)
+        create_broker_mappings(name, plan.brokers, alias.arn, child)  # issue 13
         if plan.async_invoke is not None:
             create_async_config(name, plan.async_invoke, function.name, alias.name, child)
         target = TriggerTarget(

@@ -208,3 +208,316 @@ def test_bad_role_controls_fail_before_anything_is_registered(
     deploy_error: Any, extra: dict[str, Any], message: str
 ) -> None:
     assert_fails_before_anything(deploy_error, message, **extra)
+
+
+# --- (2) Kafka, Amazon MQ and DocumentDB sources ----------------------------------------------------------------------
+
+MSK = f"arn:aws:kafka:us-east-1:{ACCOUNT}:cluster/orders/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d-2"
+SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:AmazonMSK_orders-AbCdEf"
+CA_SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:kafka-root-ca-AbCdEf"
+KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+FAILURES = f"arn:aws:sqs:us-east-1:{ACCOUNT}:kafka-failures"
+BROKER = f"arn:aws:mq:us-east-1:{ACCOUNT}:broker:orders:b-0123abcd-4567-89ef-0123-456789abcdef"
+DOCDB = f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster:orders-docdb"
+ENI_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"
+
+
+def managed_policies(deployed: Any) -> list[str]:
+    return [r.inputs["policyArn"] for r in deployed.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")]
+
+
+def test_msk_with_iam_auth_needs_no_secret_and_grants_the_cluster_topic_and_group(deploy: Any) -> None:
+    deployed = deploy(
+        lambda: service(
+            kafka_sources=[
+                {
+                    "cluster_arn": MSK,
+                    "topic": "orders",
+                    "starting_position": "TRIM_HORIZON",
+                    "consumer_group_id": "orders-consumer",
+                    "batch_size": 500,
+                    "maximum_batching_window": 5,
+                    "on_failure_destination_arn": FAILURES,
+                }
+            ]
+        )
+    )
+    mapping = deployed.one(ESM, "orders-kafka-0")
+    inputs = mapping.inputs
+    assert inputs["functionName"].endswith(":function:orders-test:live"), "the mapping targets the alias"
+    assert inputs["eventSourceArn"] == MSK and inputs["topics"] == ["orders"]
+    assert inputs["startingPosition"] == "TRIM_HORIZON"
+    assert inputs["amazonManagedKafkaEventSourceConfig"] == {"consumerGroupId": "orders-consumer"}
+    assert "sourceAccessConfigurations" not in inputs, "IAM auth: no secret (aws-cdk #14038)"
+    assert (inputs["batchSize"], inputs["maximumBatchingWindowInSeconds"]) == (500, 5)
+    assert inputs["destinationConfig"] == {"onFailure": {"destinationArn": FAILURES}}
+    # The alias depends on the function, which waits for the role policy: AWS checks the role when the mapping is made.
+    assert deployed.one(ALIAS).urn in mapping.dependencies
+    assert deployed.one(POLICY).urn in deployed.one(FN).dependencies
+    by_sid = statements(deployed)
+    assert by_sid["Kafka0Cluster"]["Resource"] == MSK
+    assert by_sid["Kafka0Connect"]["Resource"] == MSK
+    topic = MSK.replace(":cluster/", ":topic/") + "/orders"
+    group = MSK.replace(":cluster/", ":group/") + "/orders-consumer"
+    assert by_sid["Kafka0Topic"] == {
+        "Sid": "Kafka0Topic",
+        "Effect": "Allow",
+        "Action": ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
+        "Resource": topic,
+    }
+    assert by_sid["Kafka0Group"]["Resource"] == group
+    assert by_sid["Kafka0Failure"]["Action"] == ["sqs:SendMessage"] and by_sid["Kafka0Failure"]["Resource"] == FAILURES
+    assert "Kafka0Secret" not in by_sid
+    assert by_sid["BrokerNetwork"]["Resource"] == "*"
+    assert by_sid["BrokerNetwork"]["Action"] == [
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs",
+    ]
+    assert ENI_POLICY in managed_policies(deployed), "the poller creates interfaces in the cluster's VPC"
+
+
+def test_msk_with_sasl_scram_sends_the_secret_and_may_read_only_it(deploy: Any) -> None:
+    deployed = deploy(
+        lambda: service(
+            kafka_sources=[
+                {
+                    "cluster_arn": MSK,
+                    "topic": "orders",
+                    "starting_position": "LATEST",
+                    "authentication": "SASL_SCRAM_512",
+                    "secret_arn": SECRET,
+                    "secret_kms_key_arn": KEY,
+                }
+            ]
+        )
+    )
+    inputs = deployed.one(ESM, "orders-kafka-0").inputs
+    assert inputs["sourceAccessConfigurations"] == [{"type": "SASL_SCRAM_512_AUTH", "uri": SECRET}]
+    by_sid = statements(deployed)
+    assert by_sid["Kafka0Secret"]["Resource"] == [SECRET]
+    assert by_sid["Kafka0Secret"]["Action"] == ["secretsmanager:GetSecretValue"]
+    assert by_sid["Kafka0SecretKey"]["Resource"] == KEY
+    assert "Kafka0Connect" not in by_sid, "kafka-cluster:* actions are for IAM auth only"
+
+
+def test_self_managed_kafka_with_mtls_in_a_vpc(deploy: Any) -> None:
+    deployed = deploy(
+        lambda: service(
+            kafka_sources=[
+                {
+                    "bootstrap_servers": ["b-1.kafka.internal:9094", "b-2.kafka.internal:9094"],
+                    "topic": "clicks",
+                    "starting_position": "LATEST",
+                    "authentication": "MTLS",
+                    "secret_arn": SECRET,
+                    "server_root_ca_secret_arn": CA_SECRET,
+                    "network": {"subnet_ids": ["subnet-a", "subnet-b"], "security_group_ids": ["sg-1"]},
+                    "consumer_group_id": "clicks",
+                }
+            ]
+        )
+    )
+    inputs = deployed.one(ESM, "orders-kafka-0").inputs
+    assert "eventSourceArn" not in inputs
+    assert inputs["selfManagedEventSource"] == {
+        "endpoints": {"KAFKA_BOOTSTRAP_SERVERS": "b-1.kafka.internal:9094,b-2.kafka.internal:9094"}
+    }
+    assert inputs["selfManagedKafkaEventSourceConfig"] == {"consumerGroupId": "clicks"}
+    assert inputs["sourceAccessConfigurations"] == [
+        {"type": "CLIENT_CERTIFICATE_TLS_AUTH", "uri": SECRET},
+        {"type": "SERVER_ROOT_CA_CERTIFICATE", "uri": CA_SECRET},
+        {"type": "VPC_SUBNET", "uri": "subnet:subnet-a"},
+        {"type": "VPC_SUBNET", "uri": "subnet:subnet-b"},
+        {"type": "VPC_SECURITY_GROUP", "uri": "security_group:sg-1"},
+    ]
+    assert statements(deployed)["Kafka0Secret"]["Resource"] == [SECRET, CA_SECRET]
+    assert ENI_POLICY in managed_policies(deployed)
+
+
+def test_self_managed_kafka_on_the_internet_needs_no_network_permissions(deploy: Any) -> None:
+    deployed = deploy(
+        lambda: service(
+            kafka_sources=[
+                {
+                    "bootstrap_servers": ["kafka.example.com:9096"],
+                    "topic": "clicks",
+                    "starting_position": "LATEST",
+                    "authentication": "SASL_SCRAM_256",
+                    "secret_arn": SECRET,
+                }
+            ]
+        )
+    )
+    assert "BrokerNetwork" not in statements(deployed)
+    assert ENI_POLICY not in managed_policies(deployed)
+    assert deployed.one(ESM).inputs["sourceAccessConfigurations"] == [{"type": "SASL_SCRAM_256_AUTH", "uri": SECRET}]
+
+
+def test_mq_and_documentdb_sources_with_their_credentials_and_role(deploy: Any) -> None:
+    deployed = deploy(
+        lambda: service(
+            mq_sources=[
+                {
+                    "broker_arn": BROKER,
+                    "queue": "orders",
+                    "secret_arn": SECRET,
+                    "engine": "RabbitMQ",
+                    "virtual_host": "/prod",
+                }
+            ],
+            documentdb_sources=[
+                {
+                    "cluster_arn": DOCDB,
+                    "database_name": "shop",
+                    "collection_name": "orders",
+                    "full_document": "UpdateLookup",
+                    "secret_arn": SECRET,
+                    "starting_position": "LATEST",
+                    "batch_size": 50,
+                }
+            ],
+        )
+    )
+    mq = deployed.one(ESM, "orders-mq-0").inputs
+    assert mq["eventSourceArn"] == BROKER and mq["queues"] == "orders"
+    assert mq["sourceAccessConfigurations"] == [
+        {"type": "BASIC_AUTH", "uri": SECRET},
+        {"type": "VIRTUAL_HOST", "uri": "/prod"},
+    ]
+    assert mq["functionName"].endswith(":live") and mq["batchSize"] == 100
+    docdb = deployed.one(ESM, "orders-docdb-0").inputs
+    assert docdb["documentDbEventSourceConfig"] == {
+        "databaseName": "shop",
+        "collectionName": "orders",
+        "fullDocument": "UpdateLookup",
+    }
+    assert docdb["sourceAccessConfigurations"] == [{"type": "BASIC_AUTH", "uri": SECRET}]
+    assert (docdb["startingPosition"], docdb["batchSize"]) == ("LATEST", 50)
+    by_sid = statements(deployed)
+    assert by_sid["Mq0Broker"] == {
+        "Sid": "Mq0Broker",
+        "Effect": "Allow",
+        "Action": ["mq:DescribeBroker"],
+        "Resource": BROKER,
+    }
+    assert by_sid["Mq0Secret"]["Resource"] == [SECRET]
+    assert by_sid["DocumentDb0Cluster"]["Resource"] == DOCDB
+    assert by_sid["DocumentDb0Lookup"]["Resource"] == [
+        f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster-pg:*",
+        f"arn:aws:rds:us-east-1:{ACCOUNT}:subgrp:*",
+    ]
+
+
+KAFKA = {"cluster_arn": MSK, "topic": "orders", "starting_position": "LATEST"}
+SELF = {"bootstrap_servers": ["kafka.example.com:9096"], "topic": "clicks", "starting_position": "LATEST"}
+MQ = {"broker_arn": BROKER, "queue": "orders", "secret_arn": SECRET}
+DOC = {"cluster_arn": DOCDB, "database_name": "shop", "secret_arn": SECRET, "starting_position": "LATEST"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            {"kafka_sources": [{"topic": "t1", "starting_position": "LATEST"}]},
+            r"kafka_sources\[0\] needs exactly one of cluster_arn .* got neither",
+        ),
+        ({"kafka_sources": [{**KAFKA, **SELF}]}, r"kafka_sources\[0\] needs exactly one of .* got both"),
+        (
+            {"kafka_sources": [{**KAFKA, "secret_arn": SECRET}]},
+            r"kafka_sources\[0\].secret_arn must not be set with authentication IAM: the role authenticates",
+        ),
+        (
+            {"kafka_sources": [{**KAFKA, "authentication": "SASL_SCRAM_512"}]},
+            r"kafka_sources\[0\].secret_arn is required with authentication SASL_SCRAM_512",
+        ),
+        (
+            {"kafka_sources": [{**KAFKA, "authentication": "SASL_PLAIN", "secret_arn": SECRET}]},
+            r"kafka_sources\[0\].authentication must be one of IAM, SASL_SCRAM_512, MTLS, NONE; got 'SASL_PLAIN'",
+        ),
+        ({"kafka_sources": [SELF]}, r"kafka_sources\[0\].authentication is required for a self-managed cluster"),
+        (
+            {"kafka_sources": [{**SELF, "authentication": "IAM"}]},
+            r"kafka_sources\[0\].authentication must be one of SASL_SCRAM_512",
+        ),
+        (
+            {"kafka_sources": [{**KAFKA, "network": {"subnet_ids": ["s"], "security_group_ids": ["g"]}}]},
+            r"kafka_sources\[0\].network applies to self-managed clusters only",
+        ),
+        (
+            {"kafka_sources": [{**KAFKA, "starting_position": "AT_TIMESTAMP"}]},
+            r"kafka_sources\[0\].starting_position must be one of TRIM_HORIZON, LATEST",
+        ),
+        (
+            {"kafka_sources": [{**KAFKA, "starting_position": None}]},
+            r"kafka_sources\[0\].starting_position is required",
+        ),
+        (
+            {"kafka_sources": [{**KAFKA, "batch_size": 10_001}]},
+            r"kafka_sources\[0\].batch_size must be 1-10000, got 10001",
+        ),
+        (
+            {"kafka_sources": [{**KAFKA, "maximum_batching_window": 301}]},
+            r"kafka_sources\[0\].maximum_batching_window must be 0-300",
+        ),
+        (
+            {"kafka_sources": [{**KAFKA, "cluster_arn": "arn:aws:kafka:us-east-1:123456789012:cluster/*"}]},
+            r"kafka_sources\[0\].cluster_arn must be an MSK cluster ARN",
+        ),
+        ({"kafka_sources": [{**KAFKA, "topic": ".hidden"}]}, r"kafka_sources\[0\].topic must be a Kafka topic name"),
+        (
+            {"kafka_sources": [{**SELF, "authentication": "NONE", "bootstrap_servers": ["kafka.example.com"]}]},
+            r"bootstrap_servers\[0\] must be a broker as host:port",
+        ),
+        (
+            {
+                "kafka_sources": [
+                    {**SELF, "authentication": "NONE", "bootstrap_servers": [f"k{i}.x:1" for i in range(11)]}
+                ]
+            },
+            r"bootstrap_servers may hold at most 10, got 11",
+        ),
+        (
+            {
+                "kafka_sources": [
+                    {**KAFKA, "on_failure_destination_arn": "arn:aws:lambda:us-east-1:123456789012:function:x"}
+                ]
+            },
+            r"on_failure_destination_arn must be an SQS queue, SNS topic or S3 bucket ARN",
+        ),
+        (
+            {"mq_sources": [{**MQ, "virtual_host": "/v"}]},
+            r"mq_sources\[0\].virtual_host applies to RabbitMQ brokers only",
+        ),
+        (
+            {"mq_sources": [{**MQ, "secret_arn": "hunter2"}]},
+            r"mq_sources\[0\].secret_arn must be a Secrets Manager secret ARN",
+        ),
+        (
+            {"mq_sources": [{k: v for k, v in MQ.items() if k != "secret_arn"}]},
+            r"mq_sources\[0\].secret_arn is required",
+        ),
+        ({"mq_sources": [{**MQ, "engine": "Kafka"}]}, r"mq_sources\[0\].engine must be one of ActiveMQ, RabbitMQ"),
+        (
+            {"documentdb_sources": [{**DOC, "full_document": "Full"}]},
+            r"documentdb_sources\[0\].full_document must be one of UpdateLookup, Default",
+        ),
+        (
+            {"documentdb_sources": [{**DOC, "collection_name": "system.views"}]},
+            r"documentdb_sources\[0\].collection_name must be a name",
+        ),
+        (
+            {"documentdb_sources": [{**DOC, "starting_position": "AT_TIMESTAMP"}]},
+            r"documentdb_sources\[0\].starting_position_timestamp is required with AT_TIMESTAMP",
+        ),
+        (
+            {"documentdb_sources": [{**DOC, "cluster_arn": BROKER}]},
+            r"documentdb_sources\[0\].cluster_arn must be a DocumentDB cluster ARN",
+        ),
+    ],
+    ids=lambda v: v[:50] if isinstance(v, str) else None,
+)
+def test_bad_broker_sources_fail_before_anything_is_registered(
+    deploy_error: Any, extra: dict[str, Any], message: str
+) -> None:
+    assert_fails_before_anything(deploy_error, message, **extra)

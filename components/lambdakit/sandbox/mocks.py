@@ -30,7 +30,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 
 from lambdakit.program import DefaultMocks
 
-from . import rules
+from . import rules, wiring
 from .emulator import FunctionMeta, Sandbox, split_function
 from .exceptions import DeployError, RuleViolationError, SandboxError
 
@@ -427,6 +427,8 @@ class MotoMocks(pulumi_mocks.Mocks):
         return arn, {"name": alias_name, "arn": arn, "invokeArn": invoke_arn}, True, []
 
     def _event_source_mapping(self, name: str, inp: dict[str, Any]) -> Result:
+        if wiring.is_broker_mapping(inp):  # issue 13: Kafka, MQ and DocumentDB are checked, not emulated
+            return wiring.broker_mapping(self, name, inp)
         lam = self.client("lambda")
         function = str(inp["functionName"])
         source = str(inp["eventSourceArn"])
