@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from .layer import LambdaLayer, LambdaLayerArgs
     from .service import LambdaService, LambdaServiceArgs, VpcArgs
     from .triggers import (
+        AlbCognitoArgs,
+        AlbHealthCheckArgs,
+        AlbTargetArgs,
         ApiGatewayTriggerArgs,
         EventRuleArgs,
         FunctionUrlArgs,
@@ -41,6 +44,9 @@ if TYPE_CHECKING:
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
+    "AlbCognitoArgs": "triggers",
+    "AlbHealthCheckArgs": "triggers",
+    "AlbTargetArgs": "triggers",
     "AlarmTuningArgs": "alarms",
     "AlarmsArgs": "alarms",
     "ApiGatewayTriggerArgs": "triggers",
@@ -76,6 +82,9 @@ _EXPORTS = {
 __all__ = [
     "AlarmTuningArgs",
     "AlarmsArgs",
+    "AlbCognitoArgs",
+    "AlbHealthCheckArgs",
+    "AlbTargetArgs",
     "ApiGatewayTriggerArgs",
     "AsyncInvokeArgs",
     "AutoscalingArgs",

@@ -382,6 +382,22 @@ ORG_ID_RE = re.compile(_shapes("lambda")["PrincipalOrgID"].get("pattern", "o-[a-
 #: An IAM principal of one account: the account's root, a role or a user (never a wildcard).
 IAM_PRINCIPAL_ARN_RE = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]+)", re.ASCII)
 
+# --- Application Load Balancer targets (issue 13; botocore's ELBv2 model) ---------------------------------------------
+
+ALB_HEALTH_INTERVAL_S = _r("HealthCheckIntervalSeconds", (5, 300), "seconds", service="elbv2")
+ALB_HEALTH_TIMEOUT_S = _r("HealthCheckTimeoutSeconds", (2, 120), "seconds", service="elbv2")
+ALB_HEALTH_THRESHOLD = _r("HealthCheckThresholdCount", (2, 10), service="elbv2")
+ALB_RULE_PRIORITY = _r("RulePriority", (1, 50_000), service="elbv2")
+ALB_PATH_MAX = _model_max("Path", 1024, "elbv2")
+#: Target group names: 1-32 letters, digits and hyphens (CreateTargetGroup).
+ALB_TARGET_GROUP_NAME_MAX = 32
+#: Each path pattern or host header value is at most 128 characters; a rule has at most 5 condition values.
+ALB_CONDITION_VALUE_MAX = 128
+ALB_CONDITION_VALUES_MAX = 5
+ALB_LISTENER_ARN_RE = re.compile(
+    r"arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/app/[A-Za-z0-9-]+/[0-9a-f]+/[0-9a-f]+", re.ASCII
+)
+
 # --- CloudWatch alarms and dashboards ---------------------------------------------------------------------------------
 
 #: PutMetricAlarm: Period x EvaluationPeriods <= 1 day for periods under an hour, <= 7 days otherwise.

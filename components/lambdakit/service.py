@@ -69,6 +69,7 @@ from .iam import (
     validate_role,
 )
 from .triggers import (
+    AlbTargetArgs,
     ApiGatewayTriggerArgs,
     EventRuleArgs,
     FunctionUrlArgs,
@@ -202,6 +203,9 @@ class LambdaServiceArgs(TypedDict):
     """Amazon MQ (ActiveMQ or RabbitMQ) queues the function consumes. Defaults to none."""
     documentdb_sources: NotRequired[Sequence[DocumentDbSourceArgs]]
     """Amazon DocumentDB change streams the function consumes. Defaults to none."""
+    alb_targets: NotRequired[Sequence[AlbTargetArgs]]
+    """Application Load Balancer target groups whose target is the alias, optionally with a listener rule. Defaults to
+    none."""
     # --- end issue 13 -----------------------------------------------------------------------------------------------
     smoke_event: NotRequired[Any]
     """An event the handler accepts without side effects (JSON-serialisable, at most 256 KB), which

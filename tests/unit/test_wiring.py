@@ -521,3 +521,154 @@ def test_bad_broker_sources_fail_before_anything_is_registered(
     deploy_error: Any, extra: dict[str, Any], message: str
 ) -> None:
     assert_fails_before_anything(deploy_error, message, **extra)
+
+
+# --- (3) Application Load Balancer targets ---------------------------------------------------------------------------
+
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+ATTACHMENT = "aws:lb/targetGroupAttachment:TargetGroupAttachment"
+LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
+LISTENER = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:listener/app/orders/50dc6c495c0c9188/f2f7dc8efc522ab2"
+POOL = f"arn:aws:cognito-idp:us-east-1:{ACCOUNT}:userpool/us-east-1_AbCdEf"
+
+
+def test_alb_target_group_attaches_the_alias_after_its_permission(deploy: Any) -> None:
+    deployed = deploy(
+        lambda: service(
+            alb_targets=[
+                {
+                    "multi_value_headers": True,
+                    "health_check": {"enabled": True, "path": "/health", "interval_seconds": 60, "timeout_seconds": 10},
+                }
+            ]
+        )
+    )
+    group = deployed.one(TARGET_GROUP, "orders-alb-0")
+    assert group.inputs["targetType"] == "lambda"
+    assert group.inputs["lambdaMultiValueHeadersEnabled"] is True
+    assert group.inputs["healthCheck"] == {
+        "enabled": True,
+        "path": "/health",
+        "interval": 60,
+        "timeout": 10,
+        "healthyThreshold": 5,
+        "unhealthyThreshold": 2,
+        "matcher": "200",
+    }
+    permission = deployed.one(PERMISSION, "orders-alb-0-permission")
+    assert permission.inputs["principal"] == "elasticloadbalancing.amazonaws.com"
+    assert permission.inputs["qualifier"] == "live"
+    assert permission.inputs["sourceArn"] == group.outputs["arn"], "scoped to this target group"
+    assert permission.inputs["sourceAccount"] == ACCOUNT
+    attachment = deployed.one(ATTACHMENT, "orders-alb-0-attachment")
+    assert attachment.inputs["targetId"].endswith(":function:orders-test:live"), "the alias is the target"
+    assert attachment.inputs["targetGroupArn"] == group.outputs["arn"]
+    assert permission.urn in attachment.dependencies, "ELB invokes the target when it is registered"
+    assert deployed.of_type(LISTENER_RULE) == []
+
+
+def test_alb_listener_rule_authenticates_with_cognito_then_forwards(deploy: Any) -> None:
+    cognito = {"user_pool_arn": POOL, "user_pool_client_id": "client", "user_pool_domain": "orders-auth"}
+    deployed = deploy(
+        lambda: service(
+            alb_targets=[
+                {
+                    "listener_arn": LISTENER,
+                    "priority": 10,
+                    "path_patterns": ["/orders/*"],
+                    "host_headers": ["api.example.com"],
+                    "authenticate_cognito": cognito,
+                }
+            ]
+        )
+    )
+    rule = deployed.one(LISTENER_RULE, "orders-alb-0-rule")
+    group_arn = deployed.one(TARGET_GROUP).outputs["arn"]
+    assert rule.inputs["listenerArn"] == LISTENER and rule.inputs["priority"] == 10
+    assert rule.inputs["conditions"] == [
+        {"pathPattern": {"values": ["/orders/*"]}},
+        {"hostHeader": {"values": ["api.example.com"]}},
+    ]
+    assert rule.inputs["actions"] == [
+        {
+            "type": "authenticate-cognito",
+            "order": 1,
+            "authenticateCognito": {"userPoolArn": POOL, "userPoolClientId": "client", "userPoolDomain": "orders-auth"},
+        },
+        {"type": "forward", "order": 2, "targetGroupArn": group_arn},
+    ]
+    assert deployed.one(ATTACHMENT).urn in rule.dependencies, "no forwarding before the alias is attached"
+
+
+def test_an_acknowledged_unauthenticated_rule_only_forwards(deploy: Any) -> None:
+    deployed = deploy(
+        lambda: service(
+            alb_targets=[
+                {"listener_arn": LISTENER, "priority": 5, "path_patterns": ["/*"], "allow_unauthenticated": True}
+            ]
+        )
+    )
+    assert [a["type"] for a in deployed.one(LISTENER_RULE).inputs["actions"]] == ["forward"]
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (
+            {"listener_arn": LISTENER, "priority": 5, "path_patterns": ["/*"]},
+            r"alb_targets\[0\].listener_arn forwards requests without authentication",
+        ),
+        (
+            {"listener_arn": LISTENER, "path_patterns": ["/*"], "allow_unauthenticated": True},
+            r"alb_targets\[0\].priority is required with listener_arn",
+        ),
+        (
+            {"listener_arn": LISTENER, "priority": 0, "path_patterns": ["/*"], "allow_unauthenticated": True},
+            r"alb_targets\[0\].priority must be 1-50000, got 0",
+        ),
+        (
+            {"listener_arn": LISTENER, "priority": 5, "allow_unauthenticated": True},
+            r"alb_targets\[0\] needs path_patterns or host_headers",
+        ),
+        (
+            {
+                "listener_arn": LISTENER,
+                "priority": 5,
+                "path_patterns": [f"/{i}" for i in range(6)],
+                "allow_unauthenticated": True,
+            },
+            r"may match at most 5 paths and hosts in one rule, got 6",
+        ),
+        (
+            {
+                "listener_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/1",
+                "priority": 5,
+                "path_patterns": ["/*"],
+                "allow_unauthenticated": True,
+            },
+            r"alb_targets\[0\].listener_arn must be an ELB listener ARN",
+        ),
+        ({"path_patterns": ["/*"]}, r"alb_targets\[0\].path_patterns needs listener_arn"),
+        ({"allow_unauthenticated": True}, r"alb_targets\[0\].allow_unauthenticated needs listener_arn"),
+        (
+            {"health_check": {"interval_seconds": 10, "timeout_seconds": 10}},
+            r"alb_targets\[0\].health_check.timeout_seconds must be less than interval_seconds \(10\), got 10",
+        ),
+        ({"health_check": {"interval_seconds": 4}}, r"health_check.interval_seconds must be 5-300 seconds, got 4"),
+        ({"health_check": {"healthy_threshold": 11}}, r"health_check.healthy_threshold must be 2-10, got 11"),
+        ({"health_check": {"matcher": "ok"}}, r"health_check.matcher must be HTTP codes such as 200"),
+        ({"target_group_name": "orders_tg"}, r"alb_targets\[0\].target_group_name must be a target group name"),
+        ({"multi_value_headers": "yes"}, r"alb_targets\[0\].multi_value_headers must be true or false"),
+    ],
+    ids=lambda v: v[:50] if isinstance(v, str) else None,
+)
+def test_bad_alb_targets_fail_before_anything_is_registered(deploy_error: Any, target: Any, message: str) -> None:
+    assert_fails_before_anything(deploy_error, message, alb_targets=[target])
+
+
+def test_a_long_service_name_needs_a_target_group_name(deploy_error: Any) -> None:
+    error, deployed = deploy_error(
+        lambda: LambdaService("order-processor-eu-west", {"code_path": "src", "alb_targets": [{}]})  # type: ignore[typeddict-item]
+    )
+    assert "alb_targets[0] gives the target group the generated name 'order-processor-eu-west-alb-0'" in str(error)
+    assert deployed.run.registrations == []

@@ -1185,6 +1185,8 @@ HANDLERS: dict[str, Callable[[MotoMocks, str, dict[str, Any]], Result]] = {
     "pulumi:providers:aws": MotoMocks._provider,
 }
 
+HANDLERS.update(wiring.HANDLERS)  # issue 13: ALB target groups, attachments and listener rules
+
 #: Types moto cannot emulate: checked against the Lambda rules, recorded, and reported as not emulated.
 NOT_EMULATED = {
     "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": "moto has no provisioned concurrency API",

@@ -6,9 +6,11 @@ do what the poller needs on the source), recorded, and reported as not emulated.
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 from . import rules
+from .exceptions import RuleViolationError
 
 #: What Lambda checks on the execution role when a mapping of each kind is created.
 BROKER_SOURCE_ACTIONS = {
@@ -42,3 +44,100 @@ def broker_mapping(mocks: Any, name: str, inputs: dict[str, Any]) -> tuple[str, 
     uuid = f"{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-{uuid[16:20]}-{uuid[20:32]}"
     state = {"uuid": uuid, "state": "Enabled" if inputs.get("enabled", True) else "Disabled"}
     return uuid, state, False, [NOT_EMULATED_NOTE]
+
+
+# --- Application Load Balancer targets (moto's elbv2 keeps target groups, targets and rules; it routes no traffic) ---
+
+
+def _policy_allows(mocks: Any, function: str, qualifier: str | None, principal: str, source_arn: str) -> bool:
+    from .emulator import split_function
+
+    lam = mocks.client("lambda")
+    name, qualifier = split_function(function, qualifier)
+    kwargs = {"FunctionName": name, **({"Qualifier": qualifier} if qualifier else {})}
+    try:
+        statements = json.loads(lam.get_policy(**kwargs)["Policy"]).get("Statement", [])
+    except lam.exceptions.ResourceNotFoundException:
+        return False
+    for s in statements:
+        given = s.get("Principal")
+        service = given.get("Service") if isinstance(given, dict) else given
+        condition = s.get("Condition") or {}
+        arn = (condition.get("ArnLike") or {}).get("AWS:SourceArn") or (condition.get("ArnEquals") or {}).get(
+            "AWS:SourceArn"
+        )
+        if service == principal and arn in (None, source_arn):
+            return True
+    return False
+
+
+def target_group(mocks: Any, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any], bool, list[str]]:
+    elbv2 = mocks.client("elbv2")
+    group_name = inputs.get("name") or mocks.prefixed(inputs, name)
+    health = inputs.get("healthCheck") or {}
+    params = {
+        "Name": group_name,
+        "TargetType": inputs.get("targetType", "instance"),
+        "HealthCheckEnabled": health.get("enabled"),
+        "HealthCheckPath": health.get("path"),
+        "HealthCheckIntervalSeconds": health.get("interval"),
+        "HealthCheckTimeoutSeconds": health.get("timeout"),
+        "HealthyThresholdCount": health.get("healthyThreshold"),
+        "UnhealthyThresholdCount": health.get("unhealthyThreshold"),
+        "Matcher": {"HttpCode": health["matcher"]} if health.get("matcher") else None,
+    }
+    group = elbv2.create_target_group(**{k: v for k, v in params.items() if v is not None})["TargetGroups"][0]
+    arn = group["TargetGroupArn"]
+    if inputs.get("lambdaMultiValueHeadersEnabled") is not None:
+        value = "true" if inputs["lambdaMultiValueHeadersEnabled"] else "false"
+        elbv2.modify_target_group_attributes(
+            TargetGroupArn=arn, Attributes=[{"Key": "lambda.multi_value_headers.enabled", "Value": value}]
+        )
+    state = {"arn": arn, "arnSuffix": arn.split(":", 5)[5], "name": group_name}
+    return arn, state, True, ["registered in moto; load balancer traffic is not routed (invoked with an ALB event)"]
+
+
+def target_group_attachment(
+    mocks: Any, name: str, inputs: dict[str, Any]
+) -> tuple[str, dict[str, Any], bool, list[str]]:
+    group, target = str(inputs["targetGroupArn"]), str(inputs["targetId"])
+    if ":lambda:" in target and not _policy_allows(mocks, target, None, "elasticloadbalancing.amazonaws.com", group):
+        # What RegisterTargets answers when the function's policy does not let this target group invoke it.
+        raise RuleViolationError(
+            f"target group attachment {name}: elasticloadbalancing.amazonaws.com is not allowed to invoke {target} "
+            f"for {group} (add the permission on that qualifier first, and make the attachment depend on it)"
+        )
+    mocks.client("elbv2").register_targets(TargetGroupArn=group, Targets=[{"Id": target}])
+    return f"{group}-{target}", {"targetGroupArn": group, "targetId": target}, True, []
+
+
+def listener_rule(mocks: Any, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any], bool, list[str]]:
+    elbv2 = mocks.client("elbv2")
+    listener = str(inputs["listenerArn"])
+    try:
+        elbv2.describe_listeners(ListenerArns=[listener])
+    except elbv2.exceptions.ListenerNotFoundException:
+        rid = f"{listener}/rule-{name}"
+        return rid, {"arn": rid}, False, [f"listener {listener} is not in the emulator (another stack's): recorded"]
+    conditions = []
+    for c in inputs.get("conditions") or []:
+        if c.get("pathPattern"):
+            conditions.append({"Field": "path-pattern", "PathPatternConfig": {"Values": c["pathPattern"]["values"]}})
+        if c.get("hostHeader"):
+            conditions.append({"Field": "host-header", "HostHeaderConfig": {"Values": c["hostHeader"]["values"]}})
+    actions = [
+        {"Type": a["type"], "Order": a.get("order", 1), "TargetGroupArn": a.get("targetGroupArn")}
+        for a in inputs.get("actions") or []
+        if a.get("type") == "forward"
+    ]
+    rule = elbv2.create_rule(
+        ListenerArn=listener, Priority=int(inputs["priority"]), Conditions=conditions, Actions=actions
+    )["Rules"][0]
+    return rule["RuleArn"], {"arn": rule["RuleArn"]}, True, ["authenticate actions are not emulated"]
+
+
+HANDLERS = {
+    "aws:lb/targetGroup:TargetGroup": target_group,
+    "aws:lb/targetGroupAttachment:TargetGroupAttachment": target_group_attachment,
+    "aws:lb/listenerRule:ListenerRule": listener_rule,
+}

@@ -23,6 +23,14 @@ from typing import Any
 
 import pulumi
 
+from .alb import (
+    AlbCognitoArgs,
+    AlbHealthCheckArgs,
+    AlbTargetArgs,
+    AlbTargetPlan,
+    create_alb_targets,
+    validate_alb_targets,
+)
 from .api_gateway import (
     ApiGatewayPlan,
     ApiGatewayTriggerArgs,
@@ -45,6 +53,9 @@ from .sns import SnsTriggerArgs, SnsTriggerPlan, create_sns_triggers, validate_s
 
 __all__ = [
     "TRIGGER_FIELDS",
+    "AlbCognitoArgs",
+    "AlbHealthCheckArgs",
+    "AlbTargetArgs",
     "ApiGatewayTriggerArgs",
     "EventRuleArgs",
     "FunctionUrlArgs",
@@ -69,6 +80,7 @@ TRIGGER_FIELDS = (
     "function_url",
     "sns_triggers",
     "allowed_invokers",
+    "alb_targets",
 )
 
 
@@ -84,12 +96,12 @@ class TriggersPlan:
     function_url: FunctionUrlPlan | None = None
     sns: tuple[SnsTriggerPlan, ...] = ()
     invokers: tuple[InvokerPlan, ...] = ()
+    alb: tuple[AlbTargetPlan, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (
-            self.s3 or self.schedules or self.event_rules or self.api_gateway or self.sns or self.invokers
-        ) and (self.function_url is None)
+        kinds = (self.s3, self.schedules, self.event_rules, self.api_gateway, self.sns, self.invokers, self.alb)
+        return not any(kinds) and self.function_url is None
 
 
 def validate_triggers(service: str, args: Mapping[str, Any]) -> TriggersPlan:
@@ -109,6 +121,7 @@ def validate_triggers(service: str, args: Mapping[str, Any]) -> TriggersPlan:
         function_url=validate_function_url(service, args.get("function_url")),
         sns=validate_sns_triggers(service, listed("sns_triggers")),
         invokers=validate_invokers(service, listed("allowed_invokers")),
+        alb=validate_alb_targets(service, listed("alb_targets")),
     )
 
 
@@ -125,4 +138,5 @@ def create_triggers(plan: TriggersPlan, target: TriggerTarget, parent: pulumi.Re
         create_function_url(ctx, plan.function_url)
     create_sns_triggers(ctx, plan.sns)
     create_invokers(ctx, plan.invokers)
+    create_alb_targets(ctx, plan.alb)
     return ctx.out

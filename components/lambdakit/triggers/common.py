@@ -51,6 +51,9 @@ class TriggerOutputs:
     api_gateway_permissions: list[aws.lambda_.Permission] = field(default_factory=list)
     function_url_resource: aws.lambda_.FunctionUrl | None = None
     subscriptions: list[aws.sns.TopicSubscription] = field(default_factory=list)
+    target_groups: list[aws.lb.TargetGroup] = field(default_factory=list)
+    target_group_attachments: list[aws.lb.TargetGroupAttachment] = field(default_factory=list)
+    listener_rules: list[aws.lb.ListenerRule] = field(default_factory=list)
 
     @property
     def resources(self) -> list[pulumi.Resource]:
@@ -64,6 +67,9 @@ class TriggerOutputs:
             *self.schedules,
             *(r for r in singles if r is not None),
             *self.subscriptions,
+            *self.target_groups,
+            *self.target_group_attachments,
+            *self.listener_rules,
         ]
 
 
