@@ -373,6 +373,16 @@ URL_CORS_METHODS = ("GET", "PUT", "HEAD", "POST", "PATCH", "DELETE", "*")
 SNS_FILTER_SCOPES = ("MessageAttributes", "MessageBody")
 API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "*")
 
+# --- runtime management, recursion, tenancy (issue 13; botocore's Lambda model) ---------------------------------------
+
+UPDATE_RUNTIME_ON = tuple(_shapes("lambda")["UpdateRuntimeOn"].get("enum", ["Auto", "Manual", "FunctionUpdate"]))
+RUNTIME_VERSION_ARN_MAX = _model_max("RuntimeVersionArn", 2048)
+RUNTIME_VERSION_ARN_RE = re.compile(
+    _shapes("lambda")["RuntimeVersionArn"].get("pattern", r"arn:(aws[a-zA-Z-]*):lambda:[a-z0-9-]+::runtime:.+")
+)
+RECURSIVE_LOOP = tuple(_shapes("lambda")["RecursiveLoop"].get("enum", ["Allow", "Terminate"]))
+TENANT_ISOLATION_MODES = tuple(_shapes("lambda").get("TenantIsolationMode", {}).get("enum", ["PER_TENANT"]))
+
 # --- callers in other accounts and organizations (issue 13) ---------------------------------------------------------
 
 #: AddPermission's SourceAccount / SourceOwner: a 12-digit account id.

@@ -68,6 +68,12 @@ from .iam import (
     stream_statement,
     validate_role,
 )
+from .runtime_settings import (
+    RuntimeManagementArgs,
+    RuntimeSettingsPlan,
+    create_runtime_settings,
+    validate_runtime_settings,
+)
 from .triggers import (
     AlbTargetArgs,
     ApiGatewayTriggerArgs,
@@ -206,6 +212,15 @@ class LambdaServiceArgs(TypedDict):
     alb_targets: NotRequired[Sequence[AlbTargetArgs]]
     """Application Load Balancer target groups whose target is the alias, optionally with a listener rule. Defaults to
     none."""
+    runtime_management: NotRequired[RuntimeManagementArgs]
+    """When the runtime is updated: `Auto`, `FunctionUpdate`, or `Manual` with a runtime version ARN. Defaults to
+    Lambda's `Auto`."""
+    recursive_loop: NotRequired[str]
+    """`Terminate` (Lambda stops a loop through SQS, SNS or S3 after about 16 invocations) or `Allow`. Defaults to
+    Lambda's `Terminate`."""
+    tenant_isolation_mode: NotRequired[str]
+    """`PER_TENANT`: execution environments are not shared between tenants (callers pass a tenant id); set when the
+    function is created (changing it replaces the function). Defaults to none."""
     # --- end issue 13 -----------------------------------------------------------------------------------------------
     smoke_event: NotRequired[Any]
     """An event the handler accepts without side effects (JSON-serialisable, at most 256 KB), which
@@ -231,6 +246,7 @@ class ServicePlan:
     smoke_event: str
     # --- issue 13 ---
     brokers: BrokerSourcesPlan = dataclasses.field(default_factory=BrokerSourcesPlan)
+    runtime: RuntimeSettingsPlan = dataclasses.field(default_factory=RuntimeSettingsPlan)
 
     @property
     def tags(self) -> dict[str, Any]:
@@ -284,6 +300,7 @@ def validate_service(name: str, args: Any) -> ServicePlan:
         async_invoke=validate_async(name, a.get("async_invoke")),
         dlq=dlq,
         triggers=validate_triggers(name, a),
+        runtime=validate_runtime_settings(name, a),
         brokers=validate_broker_sources(name, a.get("kafka_sources"), a.get("mq_sources"), a.get("documentdb_sources")),
         alarms=alarms,
         smoke_event=_smoke_event(root.key("smoke_event"), a.get("smoke_event"), consumes=bool(sources)),
@@ -432,7 +449,9 @@ class LambdaService(pulumi.ComponentResource):
             # the sandbox) with nothing exported for them.
             tags={**tags, "lambdakit:stack": pulumi.get_stack(), "lambdakit:project": pulumi.get_project()},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, *waits]),
+            extra=plan.runtime.function_args(),  # issue 13
         )
+        create_runtime_settings(name, plan.runtime, function, self)  # issue 13
         alias = create_alias(name, plan.alias, function, self)
         create_provisioned_concurrency(name, plan.alias, function.name, alias, self)
         # The alias ARN input already orders each mapping after the function and its role policy (AWS checks the

@@ -56,6 +56,8 @@ svc = LambdaService(
         ],
         "mq_sources": [{"broker_arn": "__BROKER__", "queue": "orders", "secret_arn": "__SECRET__"}],
         "alb_targets": [{"multi_value_headers": config.get_bool("multiValue") or False}],
+        "runtime_management": {"update_runtime_on": "FunctionUpdate"},
+        "recursive_loop": "Terminate",
     },
 )
 pulumi.export("function_name", svc.function_name)
@@ -183,3 +185,10 @@ def test_a_mapping_whose_role_cannot_describe_the_cluster_is_refused(sandbox: Sa
         deploy(sandbox, broken, "dev")
     message = str(info.value)
     assert "unread-kafka-0" in message and "kafka:DescribeClusterV2" in message, message
+
+
+def test_runtime_management_and_recursion_are_checked_and_reported_as_not_emulated(dev: Deployment) -> None:
+    recorded = {d.name: d for d in dev.not_emulated()}
+    for name in ("wired-runtime", "wired-runtime-version", "wired-recursion"):
+        assert name in recorded and "not emulated" in recorded[name].notes[0], sorted(recorded)
+    assert recorded["wired-runtime-version"].id.endswith(":1"), "pinned on the version this deploy published"

@@ -672,3 +672,65 @@ def test_a_long_service_name_needs_a_target_group_name(deploy_error: Any) -> Non
     )
     assert "alb_targets[0] gives the target group the generated name 'order-processor-eu-west-alb-0'" in str(error)
     assert deployed.run.registrations == []
+
+
+# --- (6) runtime management, recursive loop, tenancy ------------------------------------------------------------------
+
+RUNTIME = "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig"
+RECURSION = "aws:lambda/functionRecursionConfig:FunctionRecursionConfig"
+RUNTIME_VERSION = "arn:aws:lambda:us-east-1::runtime:0cdcfbdefbc5e7d3343f73c2e2dd3cba17d61dea0686b404502a0c9ce83931b9"
+
+
+def test_manual_runtime_is_pinned_on_latest_and_on_the_published_version(deploy: Any) -> None:
+    deployed = deploy(
+        lambda: service(
+            runtime_management={"update_runtime_on": "Manual", "runtime_version_arn": RUNTIME_VERSION},
+            recursive_loop="Allow",
+            tenant_isolation_mode="PER_TENANT",
+        )
+    )
+    configs = {r.name: r.inputs for r in deployed.of_type(RUNTIME)}
+    assert set(configs) == {"orders-runtime", "orders-runtime-version"}
+    assert "qualifier" not in configs["orders-runtime"], "$LATEST: later versions inherit it when published"
+    assert configs["orders-runtime-version"]["qualifier"] == deployed.one(FN).outputs["version"]
+    for inputs in configs.values():
+        assert inputs["functionName"] == "orders-test"
+        assert (inputs["updateRuntimeOn"], inputs["runtimeVersionArn"]) == ("Manual", RUNTIME_VERSION)
+    assert deployed.one(RECURSION).inputs == {"functionName": "orders-test", "recursiveLoop": "Allow"}
+    assert deployed.one(FN).inputs["tenancyConfig"] == {"tenantIsolationMode": "PER_TENANT"}
+
+
+def test_lambda_defaults_create_no_runtime_or_recursion_resources(deploy: Any) -> None:
+    deployed = deploy(lambda: service())
+    assert deployed.of_type(RUNTIME) == [] and deployed.of_type(RECURSION) == []
+    assert "tenancyConfig" not in deployed.one(FN).inputs
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            {"runtime_management": {"update_runtime_on": "Manual"}},
+            r"runtime_management.runtime_version_arn is required with update_runtime_on Manual",
+        ),
+        (
+            {"runtime_management": {"update_runtime_on": "Auto", "runtime_version_arn": RUNTIME_VERSION}},
+            r"runtime_version_arn applies only with update_runtime_on Manual, got Auto",
+        ),
+        (
+            {"runtime_management": {"update_runtime_on": "auto"}},
+            r"update_runtime_on must be one of Auto, Manual, FunctionUpdate; got 'auto' \(did you mean 'Auto'\?\)",
+        ),
+        (
+            {"runtime_management": {"update_runtime_on": "Manual", "runtime_version_arn": "python3.12"}},
+            r"runtime_version_arn must be a runtime version ARN",
+        ),
+        ({"recursive_loop": "Stop"}, r"recursive_loop must be one of Allow, Terminate; got 'Stop'"),
+        ({"tenant_isolation_mode": "SHARED"}, r"tenant_isolation_mode must be one of PER_TENANT; got 'SHARED'"),
+    ],
+    ids=lambda v: v[:50] if isinstance(v, str) else None,
+)
+def test_bad_runtime_settings_fail_before_anything_is_registered(
+    deploy_error: Any, extra: dict[str, Any], message: str
+) -> None:
+    assert_fails_before_anything(deploy_error, message, **extra)

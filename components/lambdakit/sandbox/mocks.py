@@ -1191,6 +1191,9 @@ HANDLERS.update(wiring.HANDLERS)  # issue 13: ALB target groups, attachments and
 NOT_EMULATED = {
     "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": "moto has no provisioned concurrency API",
     "pulumi:providers:aws": "providers are not resources in the emulator",
+    # issue 13
+    "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig": "moto has no runtime management API",
+    "aws:lambda/functionRecursionConfig:FunctionRecursionConfig": "moto has no recursion configuration API",
 }
 
 

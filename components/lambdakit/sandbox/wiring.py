@@ -136,7 +136,30 @@ def listener_rule(mocks: Any, name: str, inputs: dict[str, Any]) -> tuple[str, d
     return rule["RuleArn"], {"arn": rule["RuleArn"]}, True, ["authenticate actions are not emulated"]
 
 
+# --- runtime management and recursion (moto has neither API) ---------------------------------------------------------
+
+
+def runtime_management(mocks: Any, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any], bool, list[str]]:
+    function, qualifier = str(inputs["functionName"]), inputs.get("qualifier")
+    # What PutRuntimeManagementConfig checks first: the function (and version) exist; Manual names a version.
+    kwargs = {"FunctionName": function, **({"Qualifier": qualifier} if qualifier else {})}
+    config = mocks.client("lambda").get_function_configuration(**kwargs)
+    if inputs.get("updateRuntimeOn") == "Manual" and not inputs.get("runtimeVersionArn"):
+        raise RuleViolationError(f"runtime management config {name}: Manual needs a RuntimeVersionArn")
+    rid = f"{function}:{qualifier or '$LATEST'}"
+    state = {"functionArn": config["FunctionArn"]}
+    return rid, state, False, ["moto has no runtime management API: checked and recorded, not emulated"]
+
+
+def recursion_config(mocks: Any, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any], bool, list[str]]:
+    function = str(inputs["functionName"])
+    mocks.client("lambda").get_function_configuration(FunctionName=function)
+    return function, {}, False, ["moto has no recursion configuration API: recorded, not emulated"]
+
+
 HANDLERS = {
+    "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig": runtime_management,
+    "aws:lambda/functionRecursionConfig:FunctionRecursionConfig": recursion_config,
     "aws:lb/targetGroup:TargetGroup": target_group,
     "aws:lb/targetGroupAttachment:TargetGroupAttachment": target_group_attachment,
     "aws:lb/listenerRule:ListenerRule": listener_rule,
