@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .brokers import DocumentDbSourceArgs, KafkaSourceArgs, MqSourceArgs
     from .dashboard import DashboardServiceArgs, LambdaDashboard, LambdaDashboardArgs
     from .event_sources import SqsSourceArgs, StreamSourceArgs
+    from .helpers import AliasMetric, ExistingLambdaService
     from .iam import PolicyStatementArgs
     from .layer import LambdaLayer, LambdaLayerArgs
     from .service import LambdaService, LambdaServiceArgs, VpcArgs
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
+    "AliasMetric": "helpers",
     "AlbCognitoArgs": "triggers",
     "AlbHealthCheckArgs": "triggers",
     "AlbTargetArgs": "triggers",
@@ -56,6 +58,7 @@ _EXPORTS = {
     "DeadLetterQueueArgs": "async_config",
     "DocumentDbSourceArgs": "brokers",
     "EventRuleArgs": "triggers",
+    "ExistingLambdaService": "helpers",
     "FunctionUrlArgs": "triggers",
     "FunctionUrlCorsArgs": "triggers",
     "KafkaSourceArgs": "brokers",
@@ -85,6 +88,7 @@ __all__ = [
     "AlbCognitoArgs",
     "AlbHealthCheckArgs",
     "AlbTargetArgs",
+    "AliasMetric",
     "ApiGatewayTriggerArgs",
     "AsyncInvokeArgs",
     "AutoscalingArgs",
@@ -92,6 +96,7 @@ __all__ = [
     "DeadLetterQueueArgs",
     "DocumentDbSourceArgs",
     "EventRuleArgs",
+    "ExistingLambdaService",
     "FunctionUrlArgs",
     "FunctionUrlCorsArgs",
     "InvokerArgs",

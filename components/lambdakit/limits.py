@@ -414,6 +414,8 @@ ALB_LISTENER_ARN_RE = re.compile(
 ALARM_WINDOW_SHORT_S, ALARM_WINDOW_LONG_S = 86_400, 604_800
 #: Lambda and SQS publish one-minute metrics.
 METRIC_PERIOD_S = 60
+#: Periods for reading an alias metric: whole minutes up to a day.
+ALARM_PERIOD_S = Range(METRIC_PERIOD_S, ALARM_WINDOW_SHORT_S, "seconds")
 #: A dashboard body holds 0-500 widgets (Dashboard Body Structure; CloudWatch quotas).
 DASHBOARD_MAX_WIDGETS = 500
 #: PutDashboard: names are at most 255 characters of A-Z, a-z, 0-9, "-" and "_".

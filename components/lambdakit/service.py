@@ -56,6 +56,7 @@ from .event_sources import (
     validate_sources,
 )
 from .function import FunctionPlan, VpcArgs, create_function, create_log_group, validate_function
+from .helpers import AliasMetric, ExistingLambdaService, alias_metric, grant_invoke
 from .iam import (
     SQS_CONSUMER_ACTIONS,
     VPC_MANAGED_POLICY,
@@ -416,6 +417,36 @@ class LambdaService(pulumi.ComponentResource):
     """ARNs of the service's CloudWatch alarms (read by the canary controller)."""
     smoke_event: pulumi.Output[str]
     """The smoke event as JSON text (`smoke_event`, or its default), read by `lambdakit release`."""
+
+    # --- issue 13: the helpers a CDK user expects (see lambdakit.helpers) -----------------------------------------
+    def grant_invoke(self, grantee: Any, *, name: str | None = None, source_arn: Any = None) -> pulumi.Resource:
+        """Let ``grantee`` invoke the alias: an ``aws.iam.Role`` gets an inline policy on the alias ARN; an account id
+        or IAM principal ARN a permission on the alias; a service principal a permission scoped to ``source_arn``
+        and the account. ``name`` names the resource (``<service>-invoke-<name>``); defaults to the grantee's."""
+        return grant_invoke(
+            self._name,
+            function_name=self.function_name,
+            alias_name=self.alias_name,
+            alias_arn=self.alias_arn,
+            grantee=grantee,
+            name=name,
+            source_arn=source_arn,
+            parent=self,
+        )
+
+    def metric(self, name: str, statistic: str = "Sum", period: int = 60) -> AliasMetric:
+        """The alias's CloudWatch metric ``name`` (``Errors``, ``Duration``, ...) with ``statistic`` (``Sum``,
+        ``Average``, ``p99``, ...) over ``period`` seconds, for your own alarms (``metric.alarm_args()``) and
+        dashboards (``metric.widget_metric()``)."""
+        return alias_metric(self._name, self.function_name, self.alias_name, name, statistic, period)
+
+    @staticmethod
+    def from_existing(name: str, function: str, alias_name: str = "live") -> ExistingLambdaService:
+        """A function deployed elsewhere, by name (this account and region) or unqualified ARN, and its alias: for
+        triggers (``alias_arn``), ``grant_invoke`` and ``metric``. Creates nothing by itself."""
+        return ExistingLambdaService(name, function, alias_name)
+
+    # --- end issue 13 ---------------------------------------------------------------------------------------------
 
     def __init__(self, name: str, args: LambdaServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Everything is validated before the component registers itself, so bad input leaves nothing behind.

@@ -734,3 +734,169 @@ def test_bad_runtime_settings_fail_before_anything_is_registered(
     deploy_error: Any, extra: dict[str, Any], message: str
 ) -> None:
     assert_fails_before_anything(deploy_error, message, **extra)
+
+
+# --- (8) grant_invoke, metric, from_existing --------------------------------------------------------------------------
+
+
+def test_grant_invoke_to_a_role_is_an_inline_statement_on_the_alias_arn(deploy: Any) -> None:
+    def program() -> None:
+        import pulumi_aws as aws
+
+        caller = aws.iam.Role("billing", assume_role_policy="{}")
+        svc = service()
+        svc.grant_invoke(caller)
+
+    deployed = deploy(program)
+    policy = deployed.one(POLICY, "orders-invoke-billing")
+    document = json.loads(policy.inputs["policy"])
+    alias_arn = deployed.one(ALIAS).outputs["arn"]
+    assert document["Statement"] == [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": alias_arn}]
+    assert policy.inputs["role"] == deployed.one(ROLE, "billing").outputs.get("id", "billing-id")
+    assert deployed.one(PERMISSION if False else POLICY, "orders-invoke-billing").parent.endswith(
+        "LambdaService::orders"
+    )
+
+
+def test_grant_invoke_to_an_account_or_a_service_is_a_permission_on_the_alias(deploy: Any) -> None:
+    rule = f"arn:aws:events:us-east-1:{ACCOUNT}:rule/nightly"
+
+    def program() -> None:
+        svc = service()
+        svc.grant_invoke(OTHER)
+        svc.grant_invoke("events.amazonaws.com", name="nightly", source_arn=rule)
+
+    by_name = {r.name: r.inputs for r in deploy(program).of_type(PERMISSION)}
+    assert by_name["orders-invoke-210987654321"]["principal"] == OTHER
+    assert by_name["orders-invoke-210987654321"]["qualifier"] == "live"
+    nightly = by_name["orders-invoke-nightly"]
+    assert (nightly["principal"], nightly["sourceArn"], nightly["sourceAccount"]) == (
+        "events.amazonaws.com",
+        rule,
+        ACCOUNT,
+    )
+    assert nightly["qualifier"] == "live"
+
+
+@pytest.mark.parametrize(
+    ("grantee", "kwargs", "message"),
+    [
+        ("*", {}, r"orders: grant_invoke.grantee is '\*'"),
+        (
+            "sns.amazonaws.com",
+            {},
+            r"grant_invoke.grantee is the service principal sns.amazonaws.com, which needs source_arn",
+        ),
+        (OTHER, {"source_arn": "arn:aws:sns:us-east-1:1:t"}, r"source_arn applies to service principals only"),
+        ("billing", {}, r"grant_invoke.grantee must be an aws.iam.Role, a 12-digit account id"),
+        (42, {}, r"grant_invoke.grantee must be an aws.iam.Role"),
+        (OTHER, {"name": "has space"}, r"grant_invoke.name must be a name of letters"),
+    ],
+)
+def test_bad_grants_fail_with_the_service_and_the_grantee(
+    deploy_error: Any, grantee: Any, kwargs: dict[str, Any], message: str
+) -> None:
+    error, deployed = deploy_error(lambda: service().grant_invoke(grantee, **kwargs))
+    assert re.search(message, str(error)), str(error)
+    assert PERMISSION not in {r.type for r in deployed.run.registrations}
+
+
+def test_metric_is_the_alias_metric_for_alarms_and_dashboards(deploy: Any) -> None:
+    import pulumi_aws as aws
+
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        svc = service()
+        errors = svc.metric("Errors")
+        p99 = svc.metric("Duration", "p99", 300)
+        aws.cloudwatch.MetricAlarm(
+            "orders-errors",
+            comparison_operator="GreaterThanThreshold",
+            threshold=5,
+            evaluation_periods=1,
+            **errors.alarm_args(),
+        )
+        aws.cloudwatch.MetricAlarm(
+            "orders-p99",
+            comparison_operator="GreaterThanThreshold",
+            threshold=1000,
+            evaluation_periods=3,
+            **p99.alarm_args(),
+        )
+        p99.widget_metric().apply(lambda m: seen.__setitem__("widget", m))
+
+    deployed = deploy(program)
+    errors = deployed.one("aws:cloudwatch/metricAlarm:MetricAlarm", "orders-errors").inputs
+    assert (errors["namespace"], errors["metricName"], errors["statistic"], errors["period"]) == (
+        "AWS/Lambda",
+        "Errors",
+        "Sum",
+        60,
+    )
+    assert errors["dimensions"] == {"FunctionName": "orders-test", "Resource": "orders-test:live"}, "the alias"
+    p99 = deployed.one("aws:cloudwatch/metricAlarm:MetricAlarm", "orders-p99").inputs
+    assert p99["extendedStatistic"] == "p99" and "statistic" not in p99 and p99["period"] == 300
+    assert seen["widget"] == [
+        "AWS/Lambda",
+        "Duration",
+        "FunctionName",
+        "orders-test",
+        "Resource",
+        "orders-test:live",
+        {"stat": "p99", "period": 300},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("Errrors",), r"orders: metric.name must be one of .*; got 'Errrors' \(did you mean 'Errors'\?\)"),
+        (("Errors", "Total"), r"metric.statistic must be one of Sum, Average, Minimum, Maximum, SampleCount or a pe"),
+        (("Errors", "Sum", 90), r"metric.period must be a multiple of 60 seconds, got 90"),
+        (("Errors", "Sum", 30), r"metric.period must be 60-86400 seconds, got 30"),
+    ],
+)
+def test_bad_metrics_fail_with_the_service(deploy_error: Any, args: tuple[Any, ...], message: str) -> None:
+    error, _ = deploy_error(lambda: service().metric(*args))
+    assert re.search(message, str(error)), str(error)
+
+
+def test_from_existing_references_a_function_elsewhere_for_triggers_and_grants(deploy: Any) -> None:
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        elsewhere = LambdaService.from_existing("billing", f"arn:aws:lambda:eu-west-1:{OTHER}:function:billing-prod")
+        local = LambdaService.from_existing("reports", "reports-prod", alias_name="stable")
+        elsewhere.alias_arn.apply(lambda arn: seen.__setitem__("elsewhere", arn))
+        local.alias_arn.apply(lambda arn: seen.__setitem__("local", arn))
+        local.grant_invoke(
+            "events.amazonaws.com", name="nightly", source_arn=f"arn:aws:events:us-east-1:{ACCOUNT}:rule/n"
+        )
+        seen["metric"] = local.metric("Throttles").dimensions["FunctionName"]
+
+    deployed = deploy(program)
+    assert seen["elsewhere"] == f"arn:aws:lambda:eu-west-1:{OTHER}:function:billing-prod:live"
+    assert seen["local"] == f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:reports-prod:stable"
+    permission = deployed.one(PERMISSION, "reports-invoke-nightly").inputs
+    assert permission["qualifier"] == "stable"
+    assert permission["function"] == f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:reports-prod"
+    assert [r.type for r in deployed.run.registrations if r.type != "pulumi:pulumi:Stack"] == [PERMISSION], (
+        "referencing creates nothing; only the grant does"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("billing", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:billing:live"),
+            r"billing: function must be the unqualified function ARN",
+        ),
+        (("billing", "not a name"), r"billing: function must be a function name or an unqualified function ARN"),
+        (("billing", "billing-prod", "$LATEST"), r"billing: alias_name must be an alias name"),
+    ],
+)
+def test_from_existing_refuses_what_it_cannot_reference(args: tuple[str, ...], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        LambdaService.from_existing(*args)
