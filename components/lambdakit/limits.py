@@ -268,6 +268,8 @@ EVENT_PAYLOAD_MAX_BYTES = 256 * 1024
 # A bare layer name (PublishLayerVersion also takes an ARN of up to 140 characters; a name is kept to 64 like
 # function names so that it always fits in the ARN forms Lambda builds from it).
 LAYER_NAME_MAX = 64
+#: A layer version number (a vendor's published layer, issue 13).
+LAYER_VERSION = Range(1, 1_000_000)
 LAYER_NAME_RE = re.compile(r"[a-zA-Z0-9_-]+")
 COMPATIBLE_RUNTIMES_MAX = _model_max("CompatibleRuntimes", 15)
 LICENSE_INFO_MAX = _model_max("LicenseInfo", 512)

@@ -69,6 +69,13 @@ from .iam import (
     stream_statement,
     validate_role,
 )
+from .managed_layers import (
+    ManagedLayersArgs,
+    ManagedLayersPlan,
+    insights_statements,
+    validate_managed_layers,
+    with_managed_layers,
+)
 from .runtime_settings import (
     RuntimeManagementArgs,
     RuntimeSettingsPlan,
@@ -222,6 +229,10 @@ class LambdaServiceArgs(TypedDict):
     tenant_isolation_mode: NotRequired[str]
     """`PER_TENANT`: execution environments are not shared between tenants (callers pass a tenant id); set when the
     function is created (changing it replaces the function). Defaults to none."""
+    managed_layers: NotRequired[ManagedLayersArgs]
+    """Powertools, Lambda Insights and ADOT layers for the runtime, architecture and region, resolved when the
+    program deploys (Powertools from its public SSM parameters), with the environment and permissions they need;
+    counted in the 5-layer limit. Defaults to none."""
     # --- end issue 13 -----------------------------------------------------------------------------------------------
     smoke_event: NotRequired[Any]
     """An event the handler accepts without side effects (JSON-serialisable, at most 256 KB), which
@@ -248,6 +259,7 @@ class ServicePlan:
     # --- issue 13 ---
     brokers: BrokerSourcesPlan = dataclasses.field(default_factory=BrokerSourcesPlan)
     runtime: RuntimeSettingsPlan = dataclasses.field(default_factory=RuntimeSettingsPlan)
+    managed_layers: ManagedLayersPlan = dataclasses.field(default_factory=ManagedLayersPlan)
 
     @property
     def tags(self) -> dict[str, Any]:
@@ -263,6 +275,8 @@ def validate_service(name: str, args: Any) -> ServicePlan:
         raise TypeError(f"LambdaService name must be a non-empty string, got {name!r}")
     root = Field(name)
     a = root.mapping(args, LambdaServiceArgs)
+    managed_layers = validate_managed_layers(name, a)  # issue 13: their layers and environment join the function's
+    a = with_managed_layers(a, managed_layers)
     account_limit = root.key("account_concurrency_limit").integer(
         optional(a, "account_concurrency_limit", limits.ACCOUNT_CONCURRENCY_DEFAULT),
         limits.ACCOUNT_CONCURRENCY,
@@ -302,6 +316,7 @@ def validate_service(name: str, args: Any) -> ServicePlan:
         dlq=dlq,
         triggers=validate_triggers(name, a),
         runtime=validate_runtime_settings(name, a),
+        managed_layers=managed_layers,
         brokers=validate_broker_sources(name, a.get("kafka_sources"), a.get("mq_sources"), a.get("documentdb_sources")),
         alarms=alarms,
         smoke_event=_smoke_event(root.key("smoke_event"), a.get("smoke_event"), consumes=bool(sources)),
@@ -386,6 +401,7 @@ def _statements(plan: ServicePlan, log_group: aws.cloudwatch.LogGroup, dlq: aws.
     if plan.function.kms_key_arn is not None:
         statements.append(statement("EnvironmentKey", ["kms:Decrypt"], plan.function.kms_key_arn))
     statements += broker_statements(plan.brokers)[0]  # issue 13
+    statements += insights_statements(plan.managed_layers, log_group.arn)  # issue 13
     return statements
 
 

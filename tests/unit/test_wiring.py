@@ -900,3 +900,80 @@ def test_from_existing_references_a_function_elsewhere_for_triggers_and_grants(d
 def test_from_existing_refuses_what_it_cannot_reference(args: tuple[str, ...], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         LambdaService.from_existing(*args)
+
+
+# --- (7) well-known layers resolved at deploy time --------------------------------------------------------------------
+
+
+def test_powertools_and_insights_layers_are_resolved_for_the_runtime_architecture_and_region(deploy: Any) -> None:
+    deployed = deploy(
+        lambda: service(
+            runtime="python3.12",
+            architecture="arm64",
+            application_log_level="WARN",
+            managed_layers={"powertools": {"metrics_namespace": "Orders"}, "lambda_insights": {"version": 53}},
+        )
+    )
+    fn = deployed.one(FN).inputs
+    assert fn["layers"] == [
+        "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:1",
+        "arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension-Arm64:53",
+    ], "the Powertools ARN comes from /aws/service/powertools/python/arm64/python3.12/latest (mocked offline)"
+    variables = fn["environment"]["variables"]
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "orders"
+    assert variables["POWERTOOLS_LOG_LEVEL"] == "WARN"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Orders"
+    by_sid = statements(deployed)
+    assert (
+        by_sid["LambdaInsightsGroup"]["Resource"] == f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda-insights"
+    )
+    assert by_sid["LambdaInsightsEvents"]["Resource"].endswith(":log-group:/aws/lambda-insights:*")
+
+
+def test_adot_layer_sets_the_exec_wrapper_for_node(deploy: Any) -> None:
+    deployed = deploy(
+        lambda: service(runtime="nodejs22.x", architecture="x86_64", managed_layers={"adot": {"version": "1-30-1:4"}})
+    )
+    fn = deployed.one(FN).inputs
+    assert fn["layers"] == ["arn:aws:lambda:us-east-1:901920570463:layer:aws-otel-nodejs-amd64-ver-1-30-1:4"]
+    assert fn["environment"]["variables"]["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/otel-instrument"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            {"runtime": "java21", "managed_layers": {"powertools": {}}},
+            r"managed_layers.powertools is published as a layer for Python and Node.js",
+        ),
+        (
+            {"managed_layers": {"powertools": {"version": "v3"}}},
+            r"managed_layers.powertools.version must be a release such as 3.4.0, or latest",
+        ),
+        (
+            {"managed_layers": {"lambda_insights": {"version": 0}}},
+            r"managed_layers.lambda_insights.version must be 1-1000000",
+        ),
+        (
+            {"managed_layers": {"adot": {"version": "latest"}}},
+            r"managed_layers.adot.version must be a release and layer version",
+        ),
+        (
+            {"managed_layers": {"powertools": {}}, "environment": {"POWERTOOLS_LOG_LEVEL": "DEBUG"}},
+            r"environment\['POWERTOOLS_LOG_LEVEL'\] is set by managed_layers",
+        ),
+        (
+            {
+                "managed_layers": {"powertools": {}},
+                "layers": [f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:l{i}:1" for i in range(5)],
+            },
+            r"managed_layers adds 1 layer\(s\) to the 5 in layers; a function has at most 5",
+        ),
+        ({"managed_layers": {"x_ray": {}}}, r"managed_layers has an unknown setting 'x_ray'"),
+    ],
+    ids=lambda v: v[:50] if isinstance(v, str) else None,
+)
+def test_bad_managed_layers_fail_before_anything_is_registered(
+    deploy_error: Any, extra: dict[str, Any], message: str
+) -> None:
+    assert_fails_before_anything(deploy_error, message, **extra)
