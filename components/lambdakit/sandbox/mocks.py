@@ -209,6 +209,10 @@ class MotoMocks(pulumi_mocks.Mocks):
             return rid, state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+        with self._lock:  # issue 13: public SSM parameters of vendor layers
+            answered = wiring.vendor_parameter(self, args.token, dict(args.args))
+        if answered is not None:
+            return answered
         return provider_call(self._fallback, args)
 
     # ----- IAM ---------------------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ do what the poller needs on the source), recorded, and reported as not emulated.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zipfile
 from typing import Any
 
 from . import rules
@@ -164,3 +166,46 @@ HANDLERS = {
     "aws:lb/targetGroupAttachment:TargetGroupAttachment": target_group_attachment,
     "aws:lb/listenerRule:ListenerRule": listener_rule,
 }
+
+
+# --- vendor layers read from public SSM parameters (managed_layers) --------------------------------------------------
+
+
+def vendor_parameter(mocks: Any, token: str, args: dict[str, Any]) -> tuple[dict[str, Any], list[Any]] | None:
+    """Answer ``aws.ssm.get_parameter`` for the Powertools parameters: the parameter from moto when it was seeded,
+    otherwise a stand-in layer published in the sandbox under the vendor's layer name (its content is a placeholder:
+    handlers that import Powertools need it in their own requirements to run here). None for other calls."""
+    if token != "aws:ssm/getParameter:getParameter":
+        return None
+    name = str(args.get("name", ""))
+    ssm = mocks.client("ssm")
+    try:
+        value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+        return {"name": name, "type": "String", "value": value, "version": 1}, []
+    except ssm.exceptions.ParameterNotFound:
+        if not name.startswith("/aws/service/powertools/"):
+            raise
+    cache = mocks.__dict__.setdefault("_vendor_layers", {})
+    if name not in cache:
+        from lambdakit.program import mock_parameter
+
+        from .mocks import Deployed
+
+        layer_name = mock_parameter(name).split(":")[6]
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("python/lambdakit_sandbox_stand_in.txt", f"stand-in for the layer {name} names\n")
+        published = mocks.client("lambda").publish_layer_version(
+            LayerName=layer_name, Content={"ZipFile": buffer.getvalue()}, Description=f"sandbox stand-in for {name}"
+        )
+        cache[name] = published["LayerVersionArn"]
+        mocks.deployed.append(
+            Deployed(
+                "aws:ssm/getParameter:getParameter",
+                name,
+                cache[name],
+                emulated=False,
+                notes=[f"public parameter {name} is not in moto: a stand-in layer {layer_name} was published"],
+            )
+        )
+    return {"name": name, "type": "String", "value": cache[name], "version": 1}, []
