@@ -41,7 +41,7 @@ SERVICE_KEYS = {
     "provisionedConcurrency": "provisioned_concurrency",
     "ephemeralStorage": "ephemeral_storage",
 }
-EXTRA_KEYS = {"warmupSchedule"}
+EXTRA_KEYS = {"warmupSchedule", "callerAccounts", "clickstreamKafka"}
 #: Settings that moved: the release driver now writes them under `release` (see lambdakit.traffic).
 MOVED_KEYS = {"stableVersion", "canaryWeight"}
 
@@ -267,7 +267,24 @@ analytics_failures = aws.sqs.Queue(
     sqs_managed_sse_enabled=True,
     tags=tags,
 )
-analytics_args, _ = common("userAnalytics")
+analytics_args, analytics_extras = common("userAnalytics")
+
+
+def clickstream_source(kafka: dict[str, Any]) -> dict[str, Any]:
+    """A self-managed Kafka topic (SASL/SCRAM credentials in Secrets Manager); failed batches go to the analytics
+    failure queue."""
+    return {
+        "bootstrap_servers": kafka["bootstrapServers"],
+        "topic": kafka["topic"],
+        "starting_position": "LATEST",
+        "consumer_group_id": f"user-analytics-{env}",
+        "authentication": "SASL_SCRAM_512",
+        "secret_arn": kafka["secretArn"],
+        "batch_size": 100,
+        "on_failure_destination_arn": analytics_failures.arn,
+    }
+
+
 user_analytics = lambda_service(
     "user-analytics",
     {
@@ -275,6 +292,10 @@ user_analytics = lambda_service(
         "code_path": "functions/user_analytics",
         "description": "Aggregates user changes from the users table stream",
         "environment": {"LOG_LEVEL": analytics_args["application_log_level"]},
+        # issue 13: the clickstream topic of the data platform's Kafka cluster, where the stack has one.
+        "kafka_sources": [clickstream_source(analytics_extras["clickstreamKafka"])]
+        if analytics_extras.get("clickstreamKafka")
+        else [],
         "stream_sources": [
             {
                 "stream_arn": users_table,
@@ -304,6 +325,13 @@ api_handler = lambda_service(
         # The schedule invokes asynchronously: failed warm-up events land in a DLQ instead of being dropped.
         "dead_letter_queue": {},
         "api_gateway_triggers": [{"api_id": http_api.id, "stage": "$default", "route": "ANY /orders"}],
+        # --- issue 13 ---
+        # Partner accounts that call the API function directly (stack config `callerAccounts`).
+        "allowed_invokers": [{"principal": str(account)} for account in api_extras.get("callerAccounts", [])],
+        # A target group for the platform team's internal load balancer, health-checked on /health.
+        "alb_targets": [{"health_check": {"enabled": True, "path": "/health"}}],
+        # Powertools for AWS Lambda, resolved for python3.12/arm64 in the stack's region when it deploys.
+        "managed_layers": {"powertools": {}},
         "schedules": [
             {
                 "expression": api_extras.get("warmupSchedule", "rate(5 minutes)"),

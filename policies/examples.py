@@ -499,6 +499,81 @@ def examples() -> dict[str, tuple[Example, Example]]:
     }
 
 
+KAFKA_ESM = {
+    "eventSourceArn": _arn("kafka", "cluster/orders/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d-2"),
+    "functionName": _arn("lambda", "function:orders-prod:live"),
+    "topics": ["orders"],
+    "startingPosition": "LATEST",
+    "destinationConfig": {"onFailure": {"destinationArn": _arn("sqs", "kafka-failures")}},
+}
+TARGET_GROUP_ARN = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/orders-alb-0/0123456789abcdef"
+
+
+def _alb(*, internal: bool, authenticate: bool) -> list[ExampleResource]:
+    """A load balancer, its listener, and a rule forwarding to a Lambda target group (after Cognito, if asked)."""
+    actions: list[dict[str, Any]] = []
+    if authenticate:
+        actions.append(
+            {
+                "type": "authenticate-cognito",
+                "order": 1,
+                "authenticateCognito": {
+                    "userPoolArn": _arn("cognito-idp", "userpool/us-east-1_AbCdEf"),
+                    "userPoolClientId": "client",
+                    "userPoolDomain": "orders-auth",
+                },
+            }
+        )
+    actions.append({"type": "forward", "order": len(actions) + 1, "targetGroupArn": TARGET_GROUP_ARN})
+    return [
+        ExampleResource("aws:lb/loadBalancer:LoadBalancer", "public-alb", {"internal": internal}),
+        ExampleResource("aws:lb/listener:Listener", "https", {"port": 443}, {"loadBalancerArn": ["public-alb"]}),
+        ExampleResource(
+            "aws:lb/targetGroup:TargetGroup", "orders-alb-0", {"targetType": "lambda", "arn": TARGET_GROUP_ARN}
+        ),
+        ExampleResource(
+            "aws:lb/listenerRule:ListenerRule",
+            "orders-alb-0-rule",
+            {"priority": 10, "actions": actions},
+            {"listenerArn": ["https"], "actions": ["orders-alb-0"]},
+        ),
+    ]
+
+
+def wiring_examples() -> dict[str, tuple[Example, Example]]:
+    """Issue 13's rules: Kafka failures, grants to other accounts and organizations, ALB targets."""
+    grant = {"action": "lambda:InvokeFunction", "function": "orders-prod"}
+    return {
+        "lambda-kafka-failure-destination": (
+            _one(ExampleResource(EVENT_SOURCE_MAPPING, "orders-kafka-0", KAFKA_ESM), "an on-failure destination"),
+            _one(
+                ExampleResource(EVENT_SOURCE_MAPPING, "orders-kafka-0", _without(KAFKA_ESM, "destinationConfig")),
+                "no on-failure destination",
+            ),
+        ),
+        "lambda-cross-account-grant": (
+            _one(
+                ExampleResource(
+                    PERMISSION,
+                    "orders-org",
+                    {**grant, "qualifier": "live", "principal": "*", "principalOrgId": "o-a1b2c3d4e5"},
+                ),
+                "an organization grant on the alias",
+            ),
+            _one(
+                ExampleResource(
+                    PERMISSION, "orders-org", {**grant, "principal": "*", "principalOrgId": "o-a1b2c3d4e5"}
+                ),
+                "an organization grant on the unqualified function",
+            ),
+        ),
+        "lambda-alb-target-authenticated": (
+            _stack("Cognito before forwarding", _alb(internal=False, authenticate=True)),
+            _stack("an internet-facing rule without authentication", _alb(internal=False, authenticate=False)),
+        ),
+    }
+
+
 def _clean(resources: list[ExampleResource]) -> list[ExampleResource]:
     for r in resources:
         r.props = {k: v for k, v in r.props.items() if v is not None}
@@ -506,7 +581,7 @@ def _clean(resources: list[ExampleResource]) -> list[ExampleResource]:
 
 
 def example_pair(rule: str) -> tuple[Example, Example] | None:
-    pair = examples().get(rule)
+    pair = {**examples(), **wiring_examples()}.get(rule)
     if pair is None:
         return None
     for example in pair:

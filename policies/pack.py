@@ -8,7 +8,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
-from . import access, dependencies, event_sources, iam, lambda_function, runtimes, stack
+from . import access, dependencies, event_sources, iam, lambda_function, runtimes, stack, wiring
 from ._common import PACK_NAME, Rule
 from ._schema import parse_config_text, validate_config
 
@@ -24,6 +24,7 @@ RULES: list[Rule] = [
     *iam.RULES,
     *stack.RULES,
     *dependencies.RULES,
+    *wiring.RULES,
 ]
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
 

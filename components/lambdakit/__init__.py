@@ -21,16 +21,22 @@ if TYPE_CHECKING:
     from .alarms import AlarmsArgs, AlarmTuningArgs
     from .alias import AutoscalingArgs, ProvisionedConcurrencyArgs, ScheduledScalingArgs
     from .async_config import AsyncInvokeArgs, DeadLetterQueueArgs
+    from .brokers import DocumentDbSourceArgs, KafkaSourceArgs, MqSourceArgs
     from .dashboard import DashboardServiceArgs, LambdaDashboard, LambdaDashboardArgs
     from .event_sources import SqsSourceArgs, StreamSourceArgs
+    from .helpers import AliasMetric, ExistingLambdaService
     from .iam import PolicyStatementArgs
     from .layer import LambdaLayer, LambdaLayerArgs
     from .service import LambdaService, LambdaServiceArgs, VpcArgs
     from .triggers import (
+        AlbCognitoArgs,
+        AlbHealthCheckArgs,
+        AlbTargetArgs,
         ApiGatewayTriggerArgs,
         EventRuleArgs,
         FunctionUrlArgs,
         FunctionUrlCorsArgs,
+        InvokerArgs,
         S3TriggerArgs,
         ScheduleArgs,
         SnsTriggerArgs,
@@ -39,6 +45,10 @@ if TYPE_CHECKING:
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
+    "AliasMetric": "helpers",
+    "AlbCognitoArgs": "triggers",
+    "AlbHealthCheckArgs": "triggers",
+    "AlbTargetArgs": "triggers",
     "AlarmTuningArgs": "alarms",
     "AlarmsArgs": "alarms",
     "ApiGatewayTriggerArgs": "triggers",
@@ -46,15 +56,20 @@ _EXPORTS = {
     "AutoscalingArgs": "alias",
     "DashboardServiceArgs": "dashboard",
     "DeadLetterQueueArgs": "async_config",
+    "DocumentDbSourceArgs": "brokers",
     "EventRuleArgs": "triggers",
+    "ExistingLambdaService": "helpers",
     "FunctionUrlArgs": "triggers",
     "FunctionUrlCorsArgs": "triggers",
+    "KafkaSourceArgs": "brokers",
+    "InvokerArgs": "triggers",
     "LambdaDashboard": "dashboard",
     "LambdaDashboardArgs": "dashboard",
     "LambdaLayer": "layer",
     "LambdaLayerArgs": "layer",
     "LambdaService": "service",
     "LambdaServiceArgs": "service",
+    "MqSourceArgs": "brokers",
     "PolicyStatementArgs": "iam",
     "ProvisionedConcurrencyArgs": "alias",
     "S3TriggerArgs": "triggers",
@@ -70,20 +85,29 @@ _EXPORTS = {
 __all__ = [
     "AlarmTuningArgs",
     "AlarmsArgs",
+    "AlbCognitoArgs",
+    "AlbHealthCheckArgs",
+    "AlbTargetArgs",
+    "AliasMetric",
     "ApiGatewayTriggerArgs",
     "AsyncInvokeArgs",
     "AutoscalingArgs",
     "DashboardServiceArgs",
     "DeadLetterQueueArgs",
+    "DocumentDbSourceArgs",
     "EventRuleArgs",
+    "ExistingLambdaService",
     "FunctionUrlArgs",
     "FunctionUrlCorsArgs",
+    "InvokerArgs",
+    "KafkaSourceArgs",
     "LambdaDashboard",
     "LambdaDashboardArgs",
     "LambdaLayer",
     "LambdaLayerArgs",
     "LambdaService",
     "LambdaServiceArgs",
+    "MqSourceArgs",
     "PolicyStatementArgs",
     "ProvisionedConcurrencyArgs",
     "S3TriggerArgs",

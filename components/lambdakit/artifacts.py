@@ -50,6 +50,8 @@ def unzipped_size(path: str) -> int:
 
 def layer_unzipped_size(layer: Any) -> int | None:
     """The unzipped size of a ``LambdaLayer`` built in this program, or None for a layer given by ARN."""
+    if isinstance(layer, (str, pulumi.Output)):  # an ARN, or one resolved at deploy time (a well-known layer)
+        return None
     bundle = getattr(layer, "bundle", None)
     return unzipped_size(bundle.path) if isinstance(bundle, Bundle) else None
 

@@ -282,9 +282,11 @@ def create_function(
     dlq_arn: Any,
     tags: Mapping[str, Any],
     opts: pulumi.ResourceOptions,
+    extra: Mapping[str, Any] | None = None,
 ) -> "aws.lambda_.Function":
     """The function ``<service>`` with its code's arguments (:func:`lambdakit.code.create_code`), publishing a
-    version on every change (what the alias points at)."""
+    version on every change (what the alias points at). ``extra`` holds further ``aws.lambda_.Function`` arguments
+    planned elsewhere (tenancy, file systems)."""
     vpc, logs = plan.vpc, plan.logs
     return aws.lambda_.Function(
         service,
@@ -324,4 +326,5 @@ def create_function(
         publish=True,
         tags=dict(tags),
         opts=opts,
+        **dict(extra or {}),
     )

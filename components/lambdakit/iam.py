@@ -16,6 +16,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from . import limits
 from .validation import Field, is_unknown, is_wildcard_resource, optional
 
 
@@ -95,6 +96,12 @@ class RolePlan:
     role_arn: Any
     statements: tuple[Any, ...]
     managed_policy_arns: tuple[Any, ...]
+    #: Managed policy ARN set as the generated role's permissions boundary (None: no boundary).
+    permissions_boundary: Any = None
+    #: The generated role's path (None: ``/``).
+    path: Any = None
+    #: Prefix of the generated role's name (None: Pulumi's auto-name ``<service>-role-<hex>``).
+    name_prefix: str | None = None
 
 
 def statement(sid: str, actions: Sequence[str], resources: Any) -> dict[str, Any]:
@@ -159,14 +166,60 @@ def _managed_policy(field: Field, value: Any) -> Any:
     return field.later(value, check)
 
 
-def validate_role(owner: str, role_arn: Any, policy_statements: Any, managed_policy_arns: Any) -> RolePlan:
-    """The role settings -> its plan; a brought role cannot be extended (that belongs to the role's owner)."""
+#: The execution role controls of LambdaServiceArgs (issue 13), which shape the generated role.
+ROLE_CONTROLS = ("role_permissions_boundary_arn", "role_path", "role_name_prefix")
+
+
+def _boundary(field: Field, value: Any) -> Any:
+    def check(arn: Any) -> Any:
+        field.arn(arn, ("iam",), what="IAM managed policy ARN", plain=True)
+        if not arn.split(":", 5)[5].startswith("policy/"):
+            raise field.fail(f"must be a managed policy ARN (arn:aws:iam::<account>:policy/<name>), got {arn!r}")
+        return arn
+
+    return field.later(value, check)
+
+
+def _controls(root: Field, controls: Any) -> dict[str, Any]:
+    """``permissions_boundary``, ``path`` and ``name_prefix`` of the generated role from the service's args."""
+    boundary, path, prefix = (controls.get(k) for k in ROLE_CONTROLS)
+    return {
+        "permissions_boundary": None
+        if boundary is None
+        else _boundary(root.key("role_permissions_boundary_arn"), boundary),
+        "path": None
+        if path is None
+        else root.key("role_path").string(
+            path,
+            max_len=limits.IAM_PATH_MAX,
+            pattern=limits.IAM_PATH_RE,
+            what="an IAM path: '/' or '/segment/.../' (printable ASCII, starting and ending with '/')",
+        ),
+        "name_prefix": None
+        if prefix is None
+        else root.key("role_name_prefix").string(
+            prefix,
+            max_len=limits.IAM_ROLE_NAME_PREFIX_MAX,
+            pattern=limits.IAM_ROLE_NAME_RE,
+            what="a role name prefix (letters, digits and +=,.@_-)",
+            plain=True,
+        ),
+    }
+
+
+def validate_role(
+    owner: str, role_arn: Any, policy_statements: Any, managed_policy_arns: Any, controls: Any = None
+) -> RolePlan:
+    """The role settings -> its plan; a brought role cannot be extended (that belongs to the role's owner).
+    ``controls`` is the mapping that holds the :data:`ROLE_CONTROLS` (the service's args)."""
     root = Field(owner)
+    controls = {} if controls is None else controls
     if role_arn is not None:
-        if policy_statements or managed_policy_arns:
+        shaped = [k for k in ROLE_CONTROLS if controls.get(k) is not None]
+        if policy_statements or managed_policy_arns or shaped:
+            extra = ", ".join(shaped or ["policy_statements or managed_policy_arns"])
             raise root.key("role_arn").fail(
-                "cannot be combined with policy_statements or managed_policy_arns: those extend the generated role; "
-                "add them to your own role instead"
+                f"cannot be combined with {extra}: those shape the generated role; set them on your own role instead"
             )
         return RolePlan(root.key("role_arn").arn(role_arn, ("iam",), what="IAM role ARN"), (), ())
     field = root.key("policy_statements")
@@ -174,7 +227,12 @@ def validate_role(owner: str, role_arn: Any, policy_statements: Any, managed_pol
     statements = tuple(_user_statement(field.index(i), i, raw) for i, raw in enumerate(items))
     managed = root.key("managed_policy_arns")
     arns = managed.sequence([] if managed_policy_arns is None else managed_policy_arns, what="a list of ARNs")
-    return RolePlan(None, statements, tuple(_managed_policy(managed.index(i), a) for i, a in enumerate(arns)))
+    return RolePlan(
+        None,
+        statements,
+        tuple(_managed_policy(managed.index(i), a) for i, a in enumerate(arns)),
+        **_controls(root, controls),
+    )
 
 
 def destination_statement(sid: str, arn: Any) -> Any:
@@ -216,6 +274,9 @@ def create_role(
         f"{service}-role",
         assume_role_policy=LAMBDA_ASSUME_ROLE_POLICY,
         description=f"Execution role of lambdakit service {service}",
+        permissions_boundary=plan.permissions_boundary,
+        path=plan.path,
+        name_prefix=plan.name_prefix,
         tags=tags,
         opts=child,
     )

@@ -287,6 +287,8 @@ LOG_TAIL_BYTES = 4096
 # A bare layer name (PublishLayerVersion also takes an ARN of up to 140 characters; a name is kept to 64 like
 # function names so that it always fits in the ARN forms Lambda builds from it).
 LAYER_NAME_MAX = 64
+#: A layer version number (a vendor's published layer, issue 13).
+LAYER_VERSION = Range(1, 1_000_000)
 LAYER_NAME_RE = re.compile(r"[a-zA-Z0-9_-]+")
 COMPATIBLE_RUNTIMES_MAX = _model_max("CompatibleRuntimes", 15)
 LICENSE_INFO_MAX = _model_max("LicenseInfo", 512)
@@ -322,6 +324,26 @@ STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 SQS_VISIBILITY_TIMEOUT_FACTOR = 6
 SQS_DEFAULT_VISIBILITY_TIMEOUT_S = 30
 MAX_FILTERS = 5
+# Amazon MSK, self-managed Kafka, Amazon MQ and DocumentDB (issue 13; botocore's Lambda model where it has them).
+BROKER_BATCH = _r("BatchSize", (1, 10_000))
+KAFKA_BOOTSTRAP_SERVERS_MAX = _model_max("EndpointLists", 10)
+KAFKA_ENDPOINT_RE = re.compile(_shapes("lambda")["Endpoint"].get("pattern", r"[A-Za-z0-9.-]+:[0-9]{1,5}"), re.ASCII)
+KAFKA_TOPIC_RE = re.compile(_shapes("lambda")["Topic"].get("pattern", r"[^.]([a-zA-Z0-9\-_.]+)"), re.ASCII)
+KAFKA_GROUP_ID_MAX = _model_max("URI", 200)
+KAFKA_GROUP_ID_RE = re.compile(_shapes("lambda")["URI"].get("pattern", r"[ a-zA-Z0-9-\/*:_+=.@-]*"), re.ASCII)
+#: Kafka mappings start at the oldest record or the newest (AT_TIMESTAMP is for Kinesis and DocumentDB).
+KAFKA_STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
+#: How a mapping authenticates to Kafka: MSK clusters by IAM, SASL/SCRAM or mTLS; self-managed ones by SASL/SCRAM,
+#: SASL/PLAIN or mTLS (Lambda's SourceAccessConfiguration types); NONE for an unauthenticated listener.
+KAFKA_MSK_AUTH = ("IAM", "SASL_SCRAM_512", "MTLS", "NONE")
+KAFKA_SELF_AUTH = ("SASL_SCRAM_512", "SASL_SCRAM_256", "SASL_PLAIN", "MTLS", "NONE")
+MQ_ENGINES = ("ActiveMQ", "RabbitMQ")
+MQ_QUEUE_MAX = _model_max("Queue", 1000)
+DOCDB_DATABASE_MAX = _model_max("DatabaseName", 63)
+DOCDB_DATABASE_RE = re.compile(_shapes("lambda")["DatabaseName"].get("pattern", r"[^ /\.$\x22]*"))
+DOCDB_COLLECTION_MAX = _model_max("CollectionName", 57)
+DOCDB_COLLECTION_RE = re.compile(_shapes("lambda")["CollectionName"].get("pattern", r"(?!system\.)[_a-zA-Z0-9][^$]*"))
+DOCDB_FULL_DOCUMENT = tuple(_shapes("lambda")["FullDocument"].get("enum", ["UpdateLookup", "Default"]))
 
 # --- asynchronous invocation and the dead-letter queue ----------------------------------------------------------------
 
@@ -353,6 +375,12 @@ FLEXIBLE_WINDOW_MIN = _r("MaximumWindowInMinutes", (1, 1440), "minutes", service
 SCHEDULE_NAME_MAX = _model_max("Name", 64, "scheduler")
 #: IAM role names are at most 64 characters (IAM quotas).
 IAM_ROLE_NAME_MAX = 64
+#: IAM role paths: ``/`` or ``/a/b/`` (botocore's IAM model ``pathType``).
+IAM_PATH_RE = re.compile(_shapes("iam")["pathType"].get("pattern", r"(/)|(/[!-~]+/)"))
+IAM_PATH_MAX = int(_shapes("iam")["pathType"].get("max", 512))
+IAM_ROLE_NAME_RE = re.compile(_shapes("iam")["roleNameType"].get("pattern", r"[\w+=,.@-]+"), re.ASCII)
+#: The provider completes a ``name_prefix`` with a 26-character unique suffix, within the 64-character role name.
+IAM_ROLE_NAME_PREFIX_MAX = IAM_ROLE_NAME_MAX - 26
 #: Pulumi auto-names rules, schedules and roles ``<logical name>-<7 hex>``.
 AUTONAME_SUFFIX = 8
 CORS_ORIGINS_MAX = _model_max("AllowOriginsList", 100)
@@ -366,12 +394,49 @@ URL_CORS_METHODS = ("GET", "PUT", "HEAD", "POST", "PATCH", "DELETE", "*")
 SNS_FILTER_SCOPES = ("MessageAttributes", "MessageBody")
 API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "*")
 
+# --- runtime management, recursion, tenancy (issue 13; botocore's Lambda model) ---------------------------------------
+
+UPDATE_RUNTIME_ON = tuple(_shapes("lambda")["UpdateRuntimeOn"].get("enum", ["Auto", "Manual", "FunctionUpdate"]))
+RUNTIME_VERSION_ARN_MAX = _model_max("RuntimeVersionArn", 2048)
+RUNTIME_VERSION_ARN_RE = re.compile(
+    _shapes("lambda")["RuntimeVersionArn"].get("pattern", r"arn:(aws[a-zA-Z-]*):lambda:[a-z0-9-]+::runtime:.+")
+)
+RECURSIVE_LOOP = tuple(_shapes("lambda")["RecursiveLoop"].get("enum", ["Allow", "Terminate"]))
+TENANT_ISOLATION_MODES = tuple(_shapes("lambda").get("TenantIsolationMode", {}).get("enum", ["PER_TENANT"]))
+
+# --- callers in other accounts and organizations (issue 13) ---------------------------------------------------------
+
+#: AddPermission's SourceAccount / SourceOwner: a 12-digit account id.
+ACCOUNT_ID_RE = re.compile(r"[0-9]{12}", re.ASCII)
+#: AddPermission's PrincipalOrgID (botocore's Lambda model).
+ORG_ID_RE = re.compile(_shapes("lambda")["PrincipalOrgID"].get("pattern", "o-[a-z0-9]{10,32}"), re.ASCII)
+#: An IAM principal of one account: the account's root, a role or a user (never a wildcard).
+IAM_PRINCIPAL_ARN_RE = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:(root|(role|user)/[A-Za-z0-9+=,.@_/-]+)", re.ASCII)
+
+# --- Application Load Balancer targets (issue 13; botocore's ELBv2 model) ---------------------------------------------
+
+ALB_HEALTH_INTERVAL_S = _r("HealthCheckIntervalSeconds", (5, 300), "seconds", service="elbv2")
+ALB_HEALTH_TIMEOUT_S = _r("HealthCheckTimeoutSeconds", (2, 120), "seconds", service="elbv2")
+ALB_HEALTH_THRESHOLD = _r("HealthCheckThresholdCount", (2, 10), service="elbv2")
+ALB_RULE_PRIORITY = _r("RulePriority", (1, 50_000), service="elbv2")
+ALB_PATH_MAX = _model_max("Path", 1024, "elbv2")
+#: Target group names: 1-32 letters, digits and hyphens (CreateTargetGroup).
+ALB_TARGET_GROUP_NAME_MAX = 32
+#: Each path pattern or host header value is at most 128 characters; a rule has at most 5 condition values.
+ALB_CONDITION_VALUE_MAX = 128
+ALB_CONDITION_VALUES_MAX = 5
+ALB_LISTENER_ARN_RE = re.compile(
+    r"arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/app/[A-Za-z0-9-]+/[0-9a-f]+/[0-9a-f]+", re.ASCII
+)
+
 # --- CloudWatch alarms and dashboards ---------------------------------------------------------------------------------
 
 #: PutMetricAlarm: Period x EvaluationPeriods <= 1 day for periods under an hour, <= 7 days otherwise.
 ALARM_WINDOW_SHORT_S, ALARM_WINDOW_LONG_S = 86_400, 604_800
 #: Lambda and SQS publish one-minute metrics.
 METRIC_PERIOD_S = 60
+#: Periods for reading an alias metric: whole minutes up to a day.
+ALARM_PERIOD_S = Range(METRIC_PERIOD_S, ALARM_WINDOW_SHORT_S, "seconds")
 #: A dashboard body holds 0-500 widgets (Dashboard Body Structure; CloudWatch quotas).
 DASHBOARD_MAX_WIDGETS = 500
 #: PutDashboard: names are at most 255 characters of A-Z, a-z, 0-9, "-" and "_".

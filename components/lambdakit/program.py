@@ -248,6 +248,9 @@ class DefaultMocks(pulumi_mocks.Mocks):
             return {"name": MOCK_REGION, "region": MOCK_REGION, "id": MOCK_REGION}, []
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
+        if args.token == "aws:ssm/getParameter:getParameter":
+            name = str(args.args.get("name", ""))
+            return {"name": name, "type": "String", "value": mock_parameter(name), "version": 1}, []
         if args.token == "aws:iam/getPolicyDocument:getPolicyDocument":
             # The provider renders real IAM JSON from the camelCase statements.
             statements = [iam_statement(s) for s in args.args.get("statements") or []]
@@ -255,6 +258,20 @@ class DefaultMocks(pulumi_mocks.Mocks):
         if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return {"userName": "AWS", "password": "mock-token", "proxyEndpoint": "", "authorizationToken": ""}, []
         return {}, []
+
+
+def mock_parameter(name: str) -> str:
+    """A plausible value for a public SSM parameter read by the components (offline): the ARN shape of the Powertools
+    layer a ``/aws/service/powertools/...`` parameter names, version 1; ``mock-value`` for anything else."""
+    parts = name.strip("/").split("/")
+    if parts[:3] == ["aws", "service", "powertools"] and len(parts) >= 7:
+        if parts[3] == "python":
+            runtime = parts[5].replace(".", "")
+            return _arn("lambda", f"layer:AWSLambdaPowertoolsPythonV3-{runtime}-{parts[4]}:1").replace(
+                MOCK_ACCOUNT, "017000801446"
+            )
+        return _arn("lambda", "layer:AWSLambdaPowertoolsTypeScriptV2:1").replace(MOCK_ACCOUNT, "094274105915")
+    return "mock-value"
 
 
 def iam_statement(statement: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ the alias and concurrency (``alias``), event sources (``event_sources``), async 
 
 # No `from __future__ import annotations`: Pulumi's component schema inference reads LambdaServiceArgs and the
 # output annotations at run time and does not resolve string annotations.
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,15 @@ from .async_config import (
     validate_async,
     validate_dlq,
 )
+from .brokers import (
+    BrokerSourcesPlan,
+    DocumentDbSourceArgs,
+    KafkaSourceArgs,
+    MqSourceArgs,
+    broker_statements,
+    create_broker_mappings,
+    validate_broker_sources,
+)
 from .code import CodePlan, NodeBundleArgs, create_code, validate_code
 from .code_image import ImageArgs
 from .event_sources import (
@@ -47,6 +57,7 @@ from .event_sources import (
     validate_sources,
 )
 from .function import FunctionPlan, VpcArgs, create_function, create_log_group, validate_function
+from .helpers import AliasMetric, ExistingLambdaService, alias_metric, grant_invoke
 from .iam import (
     SQS_CONSUMER_ACTIONS,
     VPC_MANAGED_POLICY,
@@ -59,10 +70,25 @@ from .iam import (
     stream_statement,
     validate_role,
 )
+from .managed_layers import (
+    ManagedLayersArgs,
+    ManagedLayersPlan,
+    insights_statements,
+    validate_managed_layers,
+    with_managed_layers,
+)
+from .runtime_settings import (
+    RuntimeManagementArgs,
+    RuntimeSettingsPlan,
+    create_runtime_settings,
+    validate_runtime_settings,
+)
 from .triggers import (
+    AlbTargetArgs,
     ApiGatewayTriggerArgs,
     EventRuleArgs,
     FunctionUrlArgs,
+    InvokerArgs,
     S3TriggerArgs,
     ScheduleArgs,
     SnsTriggerArgs,
@@ -188,6 +214,41 @@ class LambdaServiceArgs(TypedDict):
     """SNS subscriptions that invoke the alias. Defaults to none."""
     alarms: NotRequired[AlarmsArgs]
     """CloudWatch alarms on the alias. Defaults to every alarm that applies, without notifications."""
+    # --- issue 13: cross-account callers, execution role controls, more sources and triggers ----------------------
+    allowed_invokers: NotRequired[Sequence[InvokerArgs]]
+    """Principals of other accounts, or of an AWS Organization, allowed to invoke the alias (a bare `*` is refused).
+    Defaults to none."""
+    role_permissions_boundary_arn: NotRequired[pulumi.Input[str]]
+    """Managed policy ARN set as the permissions boundary of the generated role (and of the Scheduler's role), for
+    accounts that require one. Defaults to none."""
+    role_path: NotRequired[pulumi.Input[str]]
+    """Path of the generated role (and of the Scheduler's role), `/` or `/segment/.../`. Defaults to `/`."""
+    role_name_prefix: NotRequired[str]
+    """Prefix of the generated role's name, at most 38 characters (the provider adds a 26-character suffix).
+    Defaults to the auto-name `<name>-role-<hex>`."""
+    kafka_sources: NotRequired[Sequence[KafkaSourceArgs]]
+    """Amazon MSK or self-managed Kafka topics the function consumes. Defaults to none."""
+    mq_sources: NotRequired[Sequence[MqSourceArgs]]
+    """Amazon MQ (ActiveMQ or RabbitMQ) queues the function consumes. Defaults to none."""
+    documentdb_sources: NotRequired[Sequence[DocumentDbSourceArgs]]
+    """Amazon DocumentDB change streams the function consumes. Defaults to none."""
+    alb_targets: NotRequired[Sequence[AlbTargetArgs]]
+    """Application Load Balancer target groups whose target is the alias, optionally with a listener rule. Defaults to
+    none."""
+    runtime_management: NotRequired[RuntimeManagementArgs]
+    """When the runtime is updated: `Auto`, `FunctionUpdate`, or `Manual` with a runtime version ARN. Defaults to
+    Lambda's `Auto`."""
+    recursive_loop: NotRequired[str]
+    """`Terminate` (Lambda stops a loop through SQS, SNS or S3 after about 16 invocations) or `Allow`. Defaults to
+    Lambda's `Terminate`."""
+    tenant_isolation_mode: NotRequired[str]
+    """`PER_TENANT`: execution environments are not shared between tenants (callers pass a tenant id); set when the
+    function is created (changing it replaces the function). Defaults to none."""
+    managed_layers: NotRequired[ManagedLayersArgs]
+    """Powertools, Lambda Insights and ADOT layers for the runtime, architecture and region, resolved when the
+    program deploys (Powertools from its public SSM parameters), with the environment and permissions they need;
+    counted in the 5-layer limit. Defaults to none."""
+    # --- end issue 13 -----------------------------------------------------------------------------------------------
     smoke_event: NotRequired[Any]
     """An event the handler accepts without side effects (JSON-serialisable, at most 256 KB), which
     `lambdakit release` sends to each new version before shifting traffic and `lambdakit sandbox` sends to services
@@ -210,6 +271,10 @@ class ServicePlan:
     alarms: AlarmsPlan
     #: The smoke event as JSON text.
     smoke_event: str
+    # --- issue 13 ---
+    brokers: BrokerSourcesPlan = dataclasses.field(default_factory=BrokerSourcesPlan)
+    runtime: RuntimeSettingsPlan = dataclasses.field(default_factory=RuntimeSettingsPlan)
+    managed_layers: ManagedLayersPlan = dataclasses.field(default_factory=ManagedLayersPlan)
 
     @property
     def tags(self) -> dict[str, Any]:
@@ -225,6 +290,8 @@ def validate_service(name: str, args: Any) -> ServicePlan:
         raise TypeError(f"LambdaService name must be a non-empty string, got {name!r}")
     root = Field(name)
     a = root.mapping(args, LambdaServiceArgs)
+    managed_layers = validate_managed_layers(name, a)  # issue 13: their layers and environment join the function's
+    a = with_managed_layers(a, managed_layers)
     account_limit = root.key("account_concurrency_limit").integer(
         optional(a, "account_concurrency_limit", limits.ACCOUNT_CONCURRENCY_DEFAULT),
         limits.ACCOUNT_CONCURRENCY,
@@ -232,7 +299,7 @@ def validate_service(name: str, args: Any) -> ServicePlan:
     )
     reservable = account_limit - limits.UNRESERVED_MINIMUM
     function = validate_function(name, a, reservable=reservable)
-    role = validate_role(name, a.get("role_arn"), a.get("policy_statements"), a.get("managed_policy_arns"))
+    role = validate_role(name, a.get("role_arn"), a.get("policy_statements"), a.get("managed_policy_arns"), a)
     stable_version, canary_weight = _traffic(root, a)
     alias = validate_alias(
         name,
@@ -263,6 +330,9 @@ def validate_service(name: str, args: Any) -> ServicePlan:
         async_invoke=validate_async(name, a.get("async_invoke")),
         dlq=dlq,
         triggers=validate_triggers(name, a),
+        runtime=validate_runtime_settings(name, a),
+        managed_layers=managed_layers,
+        brokers=validate_broker_sources(name, a.get("kafka_sources"), a.get("mq_sources"), a.get("documentdb_sources")),
         alarms=alarms,
         smoke_event=_smoke_event(root.key("smoke_event"), a.get("smoke_event"), consumes=bool(sources)),
         # The bundle is built last: a typo elsewhere should not cost a dependency install first.
@@ -347,6 +417,8 @@ def _statements(plan: ServicePlan, log_group: aws.cloudwatch.LogGroup, dlq: aws.
                 statements.append(destination_statement(sid, arn))
     if plan.function.kms_key_arn is not None:
         statements.append(statement("EnvironmentKey", ["kms:Decrypt"], plan.function.kms_key_arn))
+    statements += broker_statements(plan.brokers)[0]  # issue 13
+    statements += insights_statements(plan.managed_layers, log_group.arn)  # issue 13
     return statements
 
 
@@ -379,6 +451,36 @@ class LambdaService(pulumi.ComponentResource):
     smoke_event: pulumi.Output[str]
     """The smoke event as JSON text (`smoke_event`, or its default), read by `lambdakit release`."""
 
+    # --- issue 13: the helpers a CDK user expects (see lambdakit.helpers) -----------------------------------------
+    def grant_invoke(self, grantee: Any, *, name: str | None = None, source_arn: Any = None) -> pulumi.Resource:
+        """Let ``grantee`` invoke the alias: an ``aws.iam.Role`` gets an inline policy on the alias ARN; an account id
+        or IAM principal ARN a permission on the alias; a service principal a permission scoped to ``source_arn``
+        and the account. ``name`` names the resource (``<service>-invoke-<name>``); defaults to the grantee's."""
+        return grant_invoke(
+            self._name,
+            function_name=self.function_name,
+            alias_name=self.alias_name,
+            alias_arn=self.alias_arn,
+            grantee=grantee,
+            name=name,
+            source_arn=source_arn,
+            parent=self,
+        )
+
+    def metric(self, name: str, statistic: str = "Sum", period: int = 60) -> AliasMetric:
+        """The alias's CloudWatch metric ``name`` (``Errors``, ``Duration``, ...) with ``statistic`` (``Sum``,
+        ``Average``, ``p99``, ...) over ``period`` seconds, for your own alarms (``metric.alarm_args()``) and
+        dashboards (``metric.widget_metric()``)."""
+        return alias_metric(self._name, self.function_name, self.alias_name, name, statistic, period)
+
+    @staticmethod
+    def from_existing(name: str, function: str, alias_name: str = "live") -> ExistingLambdaService:
+        """A function deployed elsewhere, by name (this account and region) or unqualified ARN, and its alias: for
+        triggers (``alias_arn``), ``grant_invoke`` and ``metric``. Creates nothing by itself."""
+        return ExistingLambdaService(name, function, alias_name)
+
+    # --- end issue 13 ---------------------------------------------------------------------------------------------
+
     def __init__(self, name: str, args: LambdaServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Everything is validated before the component registers itself, so bad input leaves nothing behind.
         plan = validate_service(name, args)
@@ -398,7 +500,7 @@ class LambdaService(pulumi.ComponentResource):
             plan.role,
             [*_statements(plan, log_group, dlq), *code.statements],
             tags,
-            [VPC_MANAGED_POLICY] if fn.vpc is not None else [],
+            [VPC_MANAGED_POLICY] if fn.vpc is not None or broker_statements(plan.brokers)[1] else [],
             self,
         )
         function = create_function(
@@ -412,15 +514,26 @@ class LambdaService(pulumi.ComponentResource):
             # the sandbox) with nothing exported for them.
             tags={**tags, "lambdakit:stack": pulumi.get_stack(), "lambdakit:project": pulumi.get_project()},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, *waits]),
+            extra=plan.runtime.function_args(),  # issue 13
         )
+        create_runtime_settings(name, plan.runtime, function, self)  # issue 13
         alias = create_alias(name, plan.alias, function, self)
         create_provisioned_concurrency(name, plan.alias, function.name, alias, self)
         # The alias ARN input already orders each mapping after the function and its role policy (AWS checks the
         # role's permissions on the source when the mapping is created).
         create_mappings(name, plan.sources, alias.arn, fn.timeout, child)
+        create_broker_mappings(name, plan.brokers, alias.arn, child)  # issue 13
         if plan.async_invoke is not None:
             create_async_config(name, plan.async_invoke, function.name, alias.name, child)
-        target = TriggerTarget(function.name, function.arn, alias.name, alias.arn, depends_on=[alias])
+        target = TriggerTarget(
+            function.name,
+            function.arn,
+            alias.name,
+            alias.arn,
+            depends_on=[alias],
+            role_permissions_boundary=plan.role.permissions_boundary,
+            role_path=plan.role.path,
+        )
         triggers = create_triggers(plan.triggers, target, self)
         alarms = create_alarms(
             plan.alarms, AlarmTarget(function.name, alias.name, dlq.name if dlq is not None else None, tags), self

@@ -1,4 +1,4 @@
-"""api-handler: HTTP API / Function URL requests (payload format 2.0) and EventBridge scheduled warm-ups.
+"""api-handler: HTTP API / Function URL requests (payload format 2.0), ALB requests and EventBridge warm-ups.
 
 Routes: ``GET /health``, ``POST /orders`` (validates the order and returns its total), anything else 404/405.
 A scheduled event (``source: aws.events``, ``detail-type: Scheduled Event``) only warms the execution environment
@@ -54,7 +54,11 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         # Keep this path free of work: it runs on a schedule only to keep an environment initialised.
         return json_response(200, {"status": "warm"})
     bind_lambda_context(context)
-    http = (event.get("requestContext") or {}).get("http") if isinstance(event, dict) else None
+    context_info = (event.get("requestContext") or {}) if isinstance(event, dict) else {}
+    http = context_info.get("http")
+    if "elb" in context_info and isinstance(event, dict):
+        # An Application Load Balancer request: method and path at the top level (the target group's event).
+        http = {"method": event.get("httpMethod", "GET"), "path": event.get("path") or "/"}
     if not isinstance(http, dict):
         logger.warning("unsupported event", extra={"keys": sorted(event) if isinstance(event, dict) else None})
         return json_response(400, {"error": "expected an HTTP API (payload 2.0) or Function URL request"})

@@ -64,6 +64,20 @@ GOOD_PERMISSION: dict[str, Any] = {
     "sourceArn": "arn:aws:events:us-east-1:123456789012:rule/warmup",
 }
 GOOD_LOG_GROUP: dict[str, Any] = {"name": "/aws/lambda/orders-prod", "retentionInDays": 30}
+GOOD_KAFKA_ESM: dict[str, Any] = {
+    "selfManagedEventSource": {"endpoints": {"KAFKA_BOOTSTRAP_SERVERS": "kafka.example.com:9096"}},
+    "functionName": "arn:aws:lambda:us-east-1:123456789012:function:f:live",
+    "topics": ["clicks"],
+    "startingPosition": "LATEST",
+    "destinationConfig": {"onFailure": {"destinationArn": "arn:aws:sqs:us-east-1:123456789012:kafka-failures"}},
+}
+GOOD_ORG_GRANT: dict[str, Any] = {
+    "action": "lambda:InvokeFunction",
+    "function": "api-prod",
+    "qualifier": "live",
+    "principal": "*",
+    "principalOrgId": "o-a1b2c3d4e5",
+}
 
 
 def with_(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -138,4 +152,18 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
     ),
     ("lambda-function-url-auth", FUNCTION_URL, GOOD_URL, with_(GOOD_URL, authorizationType="NONE"), "NONE"),
     ("lambda-permission-scoped", PERMISSION, GOOD_PERMISSION, with_(GOOD_PERMISSION, sourceArn=None), "sourceArn"),
+    (
+        "lambda-kafka-failure-destination",
+        EVENT_SOURCE_MAPPING,
+        GOOD_KAFKA_ESM,
+        with_(GOOD_KAFKA_ESM, destinationConfig=None),
+        "Kafka mapping has no on-failure destination",
+    ),
+    (
+        "lambda-cross-account-grant",
+        PERMISSION,
+        GOOD_ORG_GRANT,
+        with_(GOOD_ORG_GRANT, qualifier=None),
+        "the grant to organization o-a1b2c3d4e5 is on the unqualified function",
+    ),
 ]

@@ -225,6 +225,20 @@ def _break_stream_table(s: dict[str, Res]) -> None:
     )
 
 
+def _break_alb(s: dict[str, Res]) -> None:
+    arn = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/orders-alb-0/0123456789abcdef"
+    s["target_group"] = Res("aws:lb/targetGroup:TargetGroup", "orders-alb-0", {"targetType": "lambda", "arn": arn})
+    s["alb_rule"] = Res(
+        "aws:lb/listenerRule:ListenerRule",
+        "orders-alb-0-rule",
+        {
+            "listenerArn": "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/shared/1/2",
+            "actions": [{"type": "forward", "order": 1, "targetGroupArn": arn}],
+        },
+        links={"actions": [s["target_group"]]},
+    )
+
+
 STACK_BREAKS = {
     "lambda-unreserved-concurrency": (_break_unreserved, None),
     "lambda-sqs-queue-settings": (_break_queue, "queue"),
@@ -240,6 +254,7 @@ STACK_BREAKS = {
     "lambda-sqs-encrypted": (_break_sqs_encryption, "dlq"),
     "lambda-log-group-kms": (_break_log_group_kms, "logs"),
     "lambda-dynamodb-stream-pitr": (_break_stream_table, "table"),
+    "lambda-alb-target-authenticated": (_break_alb, "alb_rule"),
 }
 
 

@@ -37,7 +37,7 @@ SERVICE_COMPONENT = "lambdakit:index:LambdaService"
 class Trigger:
     """One way the function is invoked, as wired in the emulator."""
 
-    kind: str  # sqs | dynamodb | kinesis | url | http | schedule | s3 | sns | invoke
+    kind: str  # sqs | dynamodb | kinesis | url | http | schedule | s3 | sns | alb | invoke
     source: str  # short name of the source (queue, table, rule, bucket, principal)
     source_arn: str
     qualifier: str | None
@@ -444,6 +444,7 @@ def _permission_triggers(lam: Any, fname: str, qualifier: str | None) -> list[Tr
             "s3.amazonaws.com": "s3",
             "sns.amazonaws.com": "sns",
             "apigateway.amazonaws.com": "http",
+            "elasticloadbalancing.amazonaws.com": "alb",
         }.get(str(service), "invoke")
         label = _short(source) if source else str(service)
         found.append(Trigger(kind, label, source, qualifier, "" if kind != "invoke" else f"principal {service}"))
@@ -585,6 +586,10 @@ def _trigger_event(sandbox: Sandbox, deployment: Deployment, trigger: Trigger, t
         return "SNS notification", events.sns_event(source)
     if trigger.kind == "schedule":
         return _rule_event(deployment, source, target_arn)
+    if trigger.kind == "alb":  # issue 13
+        attributes = sandbox.client("elbv2").describe_target_group_attributes(TargetGroupArn=source)["Attributes"]
+        multi = any(a["Key"] == "lambda.multi_value_headers.enabled" and a["Value"] == "true" for a in attributes)
+        return "ALB request", events.alb_event(source, multi_value=multi)
     return "JSON", events.plain_event()
 
 

@@ -139,6 +139,26 @@ def http_event(path: str = "/health", method: str = "GET", body: Any = None) -> 
     }
 
 
+def alb_event(target_group_arn: str, path: str = "/health", multi_value: bool = False) -> dict[str, Any]:
+    """An Application Load Balancer request to a Lambda target group (with ``multiValueHeaders`` and
+    ``multiValueQueryStringParameters`` instead of the single-value maps when the target group enables them)."""
+    headers = {"host": "sandbox.elb.amazonaws.com", "user-agent": "lambdakit-sandbox", "x-forwarded-for": "127.0.0.1"}
+    event: dict[str, Any] = {
+        "requestContext": {"elb": {"targetGroupArn": target_group_arn}},
+        "httpMethod": "GET",
+        "path": path,
+        "body": "",
+        "isBase64Encoded": False,
+    }
+    if multi_value:
+        event["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
+        event["multiValueQueryStringParameters"] = {}
+    else:
+        event["headers"] = headers
+        event["queryStringParameters"] = {}
+    return event
+
+
 def scheduled_event(rule_arn: str) -> dict[str, Any]:
     return {
         "version": "0",

@@ -31,7 +31,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from lambdakit.program import DefaultMocks
 from lambdakit.redact import unwrap_secrets
 
-from . import rules
+from . import rules, wiring
 from ._moto_compat import latest_function
 from .emulator import FunctionMeta, Sandbox, split_function
 from .exceptions import DeployError, RuleViolationError, SandboxError
@@ -241,6 +241,10 @@ class MotoMocks(pulumi_mocks.Mocks):
             return rid, state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+        with self._lock:  # issue 13: public SSM parameters of vendor layers
+            answered = wiring.vendor_parameter(self, args.token, dict(args.args))
+        if answered is not None:
+            return answered
         return provider_call(self._fallback, args)
 
     # ----- IAM ---------------------------------------------------------------------------------------------------
@@ -461,6 +465,8 @@ class MotoMocks(pulumi_mocks.Mocks):
         return arn, {"name": alias_name, "arn": arn, "invokeArn": invoke_arn}, True, []
 
     def _event_source_mapping(self, name: str, inp: dict[str, Any]) -> Result:
+        if wiring.is_broker_mapping(inp):  # issue 13: Kafka, MQ and DocumentDB are checked, not emulated
+            return wiring.broker_mapping(self, name, inp)
         lam = self.client("lambda")
         function = str(inp["functionName"])
         source = str(inp["eventSourceArn"])
@@ -1193,10 +1199,15 @@ HANDLERS: dict[str, Callable[[MotoMocks, str, dict[str, Any]], Result]] = {
     "pulumi:providers:aws": MotoMocks._provider,
 }
 
+HANDLERS.update(wiring.HANDLERS)  # issue 13: ALB target groups, attachments and listener rules
+
 #: Types moto cannot emulate: checked against the Lambda rules, recorded, and reported as not emulated.
 NOT_EMULATED = {
     "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": "moto has no provisioned concurrency API",
     "pulumi:providers:aws": "providers are not resources in the emulator",
+    # issue 13
+    "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig": "moto has no runtime management API",
+    "aws:lambda/functionRecursionConfig:FunctionRecursionConfig": "moto has no recursion configuration API",
 }
 
 

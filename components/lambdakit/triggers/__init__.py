@@ -23,6 +23,14 @@ from typing import Any
 
 import pulumi
 
+from .alb import (
+    AlbCognitoArgs,
+    AlbHealthCheckArgs,
+    AlbTargetArgs,
+    AlbTargetPlan,
+    create_alb_targets,
+    validate_alb_targets,
+)
 from .api_gateway import (
     ApiGatewayPlan,
     ApiGatewayTriggerArgs,
@@ -38,16 +46,21 @@ from .function_url import (
     create_function_url,
     validate_function_url,
 )
+from .invokers import InvokerArgs, InvokerPlan, create_invokers, validate_invokers
 from .s3 import S3BucketPlan, S3TriggerArgs, create_s3_triggers, validate_s3_triggers
 from .scheduled import ScheduleArgs, SchedulePlan, create_schedules, validate_schedules
 from .sns import SnsTriggerArgs, SnsTriggerPlan, create_sns_triggers, validate_sns_triggers
 
 __all__ = [
     "TRIGGER_FIELDS",
+    "AlbCognitoArgs",
+    "AlbHealthCheckArgs",
+    "AlbTargetArgs",
     "ApiGatewayTriggerArgs",
     "EventRuleArgs",
     "FunctionUrlArgs",
     "FunctionUrlCorsArgs",
+    "InvokerArgs",
     "S3TriggerArgs",
     "ScheduleArgs",
     "SnsTriggerArgs",
@@ -59,7 +72,16 @@ __all__ = [
 ]
 
 #: The LambdaServiceArgs fields that hold push triggers.
-TRIGGER_FIELDS = ("s3_triggers", "schedules", "event_rules", "api_gateway_triggers", "function_url", "sns_triggers")
+TRIGGER_FIELDS = (
+    "s3_triggers",
+    "schedules",
+    "event_rules",
+    "api_gateway_triggers",
+    "function_url",
+    "sns_triggers",
+    "allowed_invokers",
+    "alb_targets",
+)
 
 
 @dataclass(frozen=True)
@@ -73,12 +95,13 @@ class TriggersPlan:
     api_gateway: tuple[ApiGatewayPlan, ...] = ()
     function_url: FunctionUrlPlan | None = None
     sns: tuple[SnsTriggerPlan, ...] = ()
+    invokers: tuple[InvokerPlan, ...] = ()
+    alb: tuple[AlbTargetPlan, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.s3 or self.schedules or self.event_rules or self.api_gateway or self.sns) and (
-            self.function_url is None
-        )
+        kinds = (self.s3, self.schedules, self.event_rules, self.api_gateway, self.sns, self.invokers, self.alb)
+        return not any(kinds) and self.function_url is None
 
 
 def validate_triggers(service: str, args: Mapping[str, Any]) -> TriggersPlan:
@@ -97,6 +120,8 @@ def validate_triggers(service: str, args: Mapping[str, Any]) -> TriggersPlan:
         api_gateway=validate_api_gateway_triggers(service, listed("api_gateway_triggers")),
         function_url=validate_function_url(service, args.get("function_url")),
         sns=validate_sns_triggers(service, listed("sns_triggers")),
+        invokers=validate_invokers(service, listed("allowed_invokers")),
+        alb=validate_alb_targets(service, listed("alb_targets")),
     )
 
 
@@ -112,4 +137,6 @@ def create_triggers(plan: TriggersPlan, target: TriggerTarget, parent: pulumi.Re
     if plan.function_url is not None:
         create_function_url(ctx, plan.function_url)
     create_sns_triggers(ctx, plan.sns)
+    create_invokers(ctx, plan.invokers)
+    create_alb_targets(ctx, plan.alb)
     return ctx.out

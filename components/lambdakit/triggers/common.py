@@ -29,6 +29,10 @@ class TriggerTarget:
     """The alias ARN (what S3, EventBridge and SNS invoke)."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     """Resources that must exist first (the alias: a permission qualified with a missing alias fails)."""
+    role_permissions_boundary: Any = None
+    """Permissions boundary for the roles the triggers create (the Scheduler's), as on the execution role."""
+    role_path: Any = None
+    """Path of the roles the triggers create."""
 
 
 @dataclass
@@ -47,6 +51,9 @@ class TriggerOutputs:
     api_gateway_permissions: list[aws.lambda_.Permission] = field(default_factory=list)
     function_url_resource: aws.lambda_.FunctionUrl | None = None
     subscriptions: list[aws.sns.TopicSubscription] = field(default_factory=list)
+    target_groups: list[aws.lb.TargetGroup] = field(default_factory=list)
+    target_group_attachments: list[aws.lb.TargetGroupAttachment] = field(default_factory=list)
+    listener_rules: list[aws.lb.ListenerRule] = field(default_factory=list)
 
     @property
     def resources(self) -> list[pulumi.Resource]:
@@ -60,6 +67,9 @@ class TriggerOutputs:
             *self.schedules,
             *(r for r in singles if r is not None),
             *self.subscriptions,
+            *self.target_groups,
+            *self.target_group_attachments,
+            *self.listener_rules,
         ]
 
 
@@ -89,8 +99,11 @@ class Context:
     def opts(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self.parent, depends_on=[*self.target.depends_on, *depends_on])
 
-    def permission(self, name: str, principal: str, source_arn: pulumi.Input[str]) -> aws.lambda_.Permission:
-        """Invoke permission on the alias for ``principal``, scoped by source ARN and source account."""
+    def permission(
+        self, name: str, principal: str, source_arn: pulumi.Input[str], source_account: Any = None
+    ) -> aws.lambda_.Permission:
+        """Invoke permission on the alias for ``principal``, scoped by source ARN and source account (the deploying
+        account unless the source lives in another one)."""
         permission = aws.lambda_.Permission(
             name,
             action="lambda:InvokeFunction",
@@ -98,7 +111,7 @@ class Context:
             qualifier=self.target.alias_name,
             principal=principal,
             source_arn=source_arn,
-            source_account=self.account,
+            source_account=self.account if source_account is None else source_account,
             opts=self.opts(),
         )
         self.out.permissions.append(permission)

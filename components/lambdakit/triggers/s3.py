@@ -26,6 +26,11 @@ class S3TriggerArgs(TypedDict):
     """Only keys starting with this prefix, e.g. ``uploads/``. Defaults to no prefix filter (every key)."""
     filter_suffix: NotRequired[pulumi.Input[str]]
     """Only keys ending with this suffix, e.g. ``.csv``. Defaults to no suffix filter (every key)."""
+    source_account: NotRequired[pulumi.Input[str]]
+    """12-digit id of the account that owns the bucket, when that is not the deploying account: the permission is
+    scoped to that account and no notification configuration is created (the bucket's owner adds one for the alias
+    ARN, `alias_arn`; this account cannot write another account's bucket configuration). Every trigger on one bucket
+    names the same account. Defaults to the deploying account."""
 
 
 DEFAULT_S3_EVENTS: tuple[str, ...] = ("s3:ObjectCreated:*",)
@@ -48,6 +53,8 @@ class S3BucketPlan:
     index: int
     bucket: Any
     notifications: tuple[S3NotificationPlan, ...]
+    #: The bucket owner's account when it is another account (then only the permission is created).
+    source_account: Any = None
 
 
 def _bucket(field: Field, value: Any) -> Any:
@@ -90,7 +97,7 @@ def _check_overlaps(owner: str, bucket: Any, group: Sequence[S3NotificationPlan]
 
 def validate_s3_triggers(owner: str, value: Any) -> tuple[S3BucketPlan, ...]:
     """``s3_triggers`` -> one plan per bucket, in order of first appearance."""
-    groups: dict[object, tuple[Any, list[S3NotificationPlan]]] = {}
+    groups: dict[object, tuple[Any, list[S3NotificationPlan], Any]] = {}
     for index, field, trigger in Field(owner, "s3_triggers").entries(value, S3TriggerArgs):
         given = trigger["bucket"]
         events = field.key("events").sequence(optional(trigger, "events", DEFAULT_S3_EVENTS))
@@ -105,14 +112,27 @@ def validate_s3_triggers(owner: str, value: Any) -> tuple[S3BucketPlan, ...]:
         )
         # An Output bucket is compared by identity: the same Output object is the same bucket.
         key = given if isinstance(given, str) else id(given)
+        account = source_account(field.key("source_account"), trigger.get("source_account"))
         if key not in groups:
-            groups[key] = (_bucket(field.key("bucket"), given), [])
+            groups[key] = (_bucket(field.key("bucket"), given), [], account)
+        elif groups[key][2] is not account and groups[key][2] != account:
+            raise field.key("source_account").fail(
+                f"must be the same for every trigger on bucket {given!r} (one bucket has one owner), got {account!r} "
+                f"and {groups[key][2]!r}"
+            )
         groups[key][1].append(notification)
     plans = []
-    for j, (bucket_key, (bucket, notifications)) in enumerate(groups.items()):
+    for j, (bucket_key, (bucket, notifications, account)) in enumerate(groups.items()):
         _check_overlaps(owner, bucket_key, notifications)
-        plans.append(S3BucketPlan(j, bucket, tuple(notifications)))
+        plans.append(S3BucketPlan(j, bucket, tuple(notifications), account))
     return tuple(plans)
+
+
+def source_account(field: Field, value: Any) -> Any:
+    """A 12-digit account id (or None)."""
+    if value is None:
+        return None
+    return field.string(value, pattern=limits.ACCOUNT_ID_RE, what="a 12-digit AWS account id")
 
 
 def _filter(field: Field, value: Any) -> Any:
@@ -123,7 +143,11 @@ def create_s3_triggers(ctx: Context, plans: Sequence[S3BucketPlan]) -> None:
     """Per bucket: the permission (scoped to the bucket and the account), then the notification configuration."""
     for plan in plans:
         source_arn = pulumi.Output.concat("arn:", ctx.partition, ":s3:::", plan.bucket)
-        permission = ctx.permission(f"{ctx.service}-s3-{plan.index}-permission", "s3.amazonaws.com", source_arn)
+        permission = ctx.permission(
+            f"{ctx.service}-s3-{plan.index}-permission", "s3.amazonaws.com", source_arn, plan.source_account
+        )
+        if plan.source_account is not None:
+            continue  # the bucket's owner configures the notification in its own account
         notification = aws.s3.BucketNotification(
             f"{ctx.service}-s3-{plan.index}-notification",
             bucket=plan.bucket,

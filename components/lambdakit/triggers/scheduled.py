@@ -135,7 +135,13 @@ def _scheduler_role(ctx: Context, dlq_arns: list[Any]) -> tuple[aws.iam.Role, aw
             }
         )
     )
-    role = aws.iam.Role(f"{ctx.service}-scheduler-role", assume_role_policy=assume, opts=ctx.opts())
+    role = aws.iam.Role(
+        f"{ctx.service}-scheduler-role",
+        assume_role_policy=assume,
+        permissions_boundary=ctx.target.role_permissions_boundary,
+        path=ctx.target.role_path,
+        opts=ctx.opts(),
+    )
 
     def document(values: list[Any]) -> str:
         alias_arn, *queues = values

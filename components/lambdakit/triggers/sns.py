@@ -18,7 +18,9 @@ class SnsTriggerArgs(TypedDict):
     """An SNS topic subscription that invokes the alias."""
 
     topic_arn: pulumi.Input[str]
-    """ARN of a standard SNS topic (FIFO topics cannot deliver to Lambda). Required; no default."""
+    """ARN of a standard SNS topic (FIFO topics cannot deliver to Lambda), in this account or another one (the
+    permission is scoped to the account the ARN names; the topic's policy must let this account subscribe).
+    Required; no default."""
     filter_policy: NotRequired[pulumi.Input[str]]
     """Subscription filter policy as JSON text: a non-empty object whose leaf values are lists. Defaults to none
     (every message)."""
@@ -84,7 +86,9 @@ def create_sns_triggers(ctx: Context, plans: Sequence[SnsTriggerPlan]) -> None:
     """Per topic: the permission (scoped to the topic and the account), then the subscription of the alias."""
     for plan in plans:
         name = f"{ctx.service}-sns-{plan.index}"
-        permission = ctx.permission(f"{name}-permission", "sns.amazonaws.com", plan.topic_arn)
+        # The topic ARN names its account: a topic in another account is scoped to that account, not this one.
+        account = pulumi.Output.from_input(plan.topic_arn).apply(lambda arn: arn.split(":")[4])
+        permission = ctx.permission(f"{name}-permission", "sns.amazonaws.com", plan.topic_arn, account)
         ctx.out.subscriptions.append(
             aws.sns.TopicSubscription(
                 name,
