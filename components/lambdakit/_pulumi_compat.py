@@ -124,7 +124,7 @@ def _contains_unknowns(val: Any) -> bool:
             continue
         seen.add(id(item))
         if isinstance(item, dict):
-            stack.extend(reversed(list(item.values())))
+            stack.extend(reversed([item[k] for k in item]))  # not .values(): input types may have a `values` field
         elif isinstance(item, list):
             stack.extend(reversed(item))
     return False

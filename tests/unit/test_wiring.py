@@ -4,6 +4,8 @@ helpers; each with its properties, alias qualifier, IAM on exact ARNs, permissio
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gc
 import json
 import re
@@ -930,7 +932,8 @@ def test_powertools_and_insights_layers_are_resolved_for_the_runtime_architectur
     assert by_sid["LambdaInsightsEvents"]["Resource"].endswith(":log-group:/aws/lambda-insights:*")
 
 
-def test_adot_layer_sets_the_exec_wrapper_for_node(deploy: Any) -> None:
+def test_adot_layer_sets_the_exec_wrapper_for_node(deploy: Any, program_dir: Path) -> None:
+    (program_dir / "src" / "handler.js").write_text("exports.handler = async () => ({});\n")
     deployed = deploy(
         lambda: service(runtime="nodejs22.x", architecture="x86_64", managed_layers={"adot": {"version": "1-30-1:4"}})
     )
