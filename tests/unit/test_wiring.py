@@ -4,12 +4,11 @@ helpers; each with its properties, alias qualifier, IAM on exact ARNs, permissio
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import gc
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pulumi
