@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdakit.canary import Echo, Sleep
+from lambdakit.canary import Clock, Echo, Sleep, utc_now
 from lambdakit.ops import ServiceRef
 
 __all__ = ["NOT_EMULATED", "DeploymentResult", "appspec", "run_deployment"]
@@ -89,10 +89,11 @@ def run_deployment(
     timeout: float = DEFAULT_TIMEOUT_S,
     poll: float = DEFAULT_POLL_S,
     sleep: Sleep = time.sleep,
-    monotonic: Callable[[], float] = time.monotonic,
+    clock: Clock = utc_now,
     echo: Echo = print,
 ) -> DeploymentResult:
-    """Start the deployment and wait for it; stop it with rollback when interrupted or out of time."""
+    """Start the deployment and wait for it; stop it with rollback when interrupted or out of time. ``clock`` and
+    ``sleep`` are the driver's (a rehearsal's virtual time runs the timeout too)."""
     if not ref.codedeploy_application or not ref.codedeploy_deployment_group:
         raise ValueError(f"{ref.service}: its LambdaService recorded no CodeDeploy application and group")
     spec = appspec(ref, current_version, target_version)
@@ -106,7 +107,7 @@ def run_deployment(
         f"  codedeploy {ref.service}: deployment {deployment_id} ({ref.codedeploy_application}/"
         f"{ref.codedeploy_deployment_group}) {current_version} -> {target_version}"
     )
-    started = monotonic()
+    started = clock()
     statuses: list[str] = []
     try:
         while True:
@@ -117,7 +118,7 @@ def run_deployment(
                 echo(f"  codedeploy {ref.service}: {status}")
             if status in DONE:
                 return DeploymentResult(ref.service, deployment_id, status, _detail(info), statuses)
-            if monotonic() - started >= timeout:
+            if (clock() - started).total_seconds() >= timeout:
                 _stop(client, deployment_id, echo, ref.service, f"not finished after {timeout:g} s")
                 return DeploymentResult(
                     ref.service, deployment_id, "TimedOut", f"still {status} after {timeout:g} s", statuses

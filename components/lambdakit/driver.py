@@ -277,7 +277,7 @@ class ServiceOps(Protocol):
         """The account's concurrency after ``planned`` (GetAccountSettings); None when the endpoint cannot say."""
 
     def code_deploy(
-        self, ref: ServiceRef, current: str, target: str, *, timeout: float, sleep: Sleep, echo: Echo
+        self, ref: ServiceRef, current: str, target: str, *, timeout: float, clock: Clock, sleep: Sleep, echo: Echo
     ) -> DeploymentResult:
         """Run a CodeDeploy deployment of the service's alias from ``current`` to ``target`` and wait for it."""
 
@@ -329,12 +329,19 @@ class Boto3ServiceOps:
             raise
 
     def code_deploy(
-        self, ref: ServiceRef, current: str, target: str, *, timeout: float, sleep: Sleep, echo: Echo
+        self, ref: ServiceRef, current: str, target: str, *, timeout: float, clock: Clock, sleep: Sleep, echo: Echo
     ) -> DeploymentResult:
         if self.codedeploy_refusal is not None:
             raise DriverError(f"{ref.service}: {self.codedeploy_refusal}")
         return run_deployment(
-            self.clients.client("codedeploy"), ref, current, target, timeout=timeout, sleep=sleep, echo=echo
+            self.clients.client("codedeploy"),
+            ref,
+            current,
+            target,
+            timeout=timeout,
+            clock=clock,
+            sleep=sleep,
+            echo=echo,
         )
 
 
@@ -691,7 +698,13 @@ class Driver:
         for service in names:
             old, new = stable[service], new_versions[service]
             outcome = ops.code_deploy(
-                services[service], old, new, timeout=env.codedeploy_timeout, sleep=self.sleep, echo=self.echo
+                services[service],
+                old,
+                new,
+                timeout=env.codedeploy_timeout,
+                clock=self.clock,
+                sleep=self.sleep,
+                echo=self.echo,
             )
             what = f"CodeDeploy deployment {outcome.deployment_id} {outcome.status}"
             reason = f"{what}: {outcome.detail}" if outcome.detail else what
