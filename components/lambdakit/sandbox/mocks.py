@@ -31,7 +31,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from lambdakit.program import DefaultMocks
 from lambdakit.redact import unwrap_secrets
 
-from . import rules
+from . import codedeploy, rules
 from ._moto_compat import latest_function
 from .emulator import FunctionMeta, Sandbox, split_function
 from .exceptions import DeployError, RuleViolationError, SandboxError
@@ -1200,6 +1200,8 @@ NOT_EMULATED = {
     "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": "moto has no provisioned concurrency API",
     "pulumi:providers:aws": "providers are not resources in the emulator",
 }
+HANDLERS.update(codedeploy.HANDLERS)
+NOT_EMULATED.update(codedeploy.NOT_EMULATED)
 
 
 def known_types() -> set[str]:
