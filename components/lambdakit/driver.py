@@ -47,6 +47,7 @@ from lambdakit.canary import (
     run_canary,
     utc_now,
 )
+from lambdakit.codedeploy_release import DEFAULT_TIMEOUT_S, DeploymentResult, run_deployment
 from lambdakit.ops import (
     DEFAULT_KEEP,
     Clients,
@@ -275,13 +276,22 @@ class ServiceOps(Protocol):
     def concurrency_budget(self, planned: Mapping[str, int | None]) -> Budget | None:
         """The account's concurrency after ``planned`` (GetAccountSettings); None when the endpoint cannot say."""
 
+    def code_deploy(
+        self, ref: ServiceRef, current: str, target: str, *, timeout: float, clock: Clock, sleep: Sleep, echo: Echo
+    ) -> DeploymentResult:
+        """Run a CodeDeploy deployment of the service's alias from ``current`` to ``target`` and wait for it."""
+
 
 class Boto3ServiceOps:
     """:class:`ServiceOps` with boto3 clients (AWS, a moto server or in-process moto)."""
 
-    def __init__(self, clients: Clients, *, thresholds: HealthThresholds | None = None) -> None:
+    def __init__(
+        self, clients: Clients, *, thresholds: HealthThresholds | None = None, codedeploy_refusal: str | None = None
+    ) -> None:
         self.clients = clients
         self.thresholds = thresholds or HealthThresholds()
+        #: Set where CodeDeploy deployments cannot run (the sandbox): the reason, raised instead of deploying.
+        self.codedeploy_refusal = codedeploy_refusal
 
     def alias_state(self, ref: ServiceRef) -> tuple[str, dict[str, float]] | None:
         lam = self.clients.lambda_
@@ -317,6 +327,22 @@ class Boto3ServiceOps:
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (404, 501):
                 return None
             raise
+
+    def code_deploy(
+        self, ref: ServiceRef, current: str, target: str, *, timeout: float, clock: Clock, sleep: Sleep, echo: Echo
+    ) -> DeploymentResult:
+        if self.codedeploy_refusal is not None:
+            raise DriverError(f"{ref.service}: {self.codedeploy_refusal}")
+        return run_deployment(
+            self.clients.client("codedeploy"),
+            ref,
+            current,
+            target,
+            timeout=timeout,
+            clock=clock,
+            sleep=sleep,
+            echo=echo,
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -424,6 +450,9 @@ class Environment:
     invoke."""
     keep_versions: int = DEFAULT_KEEP
     """Published versions to keep per function besides those in use. Defaults to 3."""
+    codedeploy_timeout: float = DEFAULT_TIMEOUT_S
+    """Seconds to wait for a CodeDeploy deployment (services with ``code_deploy``) before stopping it with rollback.
+    Defaults to 3,600."""
 
 
 Status = Literal["deployed", "blocked", "failed", "rolled-back", "not run"]
@@ -608,18 +637,31 @@ class Driver:
                 project=self.project,
                 echo=self.echo,
             )
-            if env.canary is None:
-                shifter.promote(sorted(new_versions))
-                for service in new_versions:
+            # Services with code_deploy are shifted by CodeDeploy (without a canary, the up already moved them).
+            by_codedeploy = (
+                [] if env.canary is None else sorted(s for s in new_versions if services[s].codedeploy_application)
+            )
+            self._codedeploy(env, ops, shifter, services, stable, new_versions, by_codedeploy, result)
+            rest = {s: v for s, v in new_versions.items() if s not in by_codedeploy}
+            failed = sorted(s for s, o in result.canary.items() if o.result == "rolled-back")
+            if failed:
+                for service in sorted(rest):
+                    reason = f"not shifted: CodeDeploy rolled back {', '.join(failed)}"
+                    result.canary[service] = CanaryOutcome(
+                        service, stable[service], rest[service], result="rolled-back", reason=reason
+                    )
+            elif not rest:
+                self.echo("  canary: every new version went through CodeDeploy")
+            elif env.canary is None:
+                shifter.promote(sorted(rest))
+                for service in rest:
                     result.canary[service] = CanaryOutcome(
                         service, stable[service], new_versions[service], reason="promoted without canary"
                     )
             else:
-                targets = [
-                    CanaryTarget(s, stable[s], v, ops.health(services[s], v)) for s, v in sorted(new_versions.items())
-                ]
-                result.canary = run_canary(
-                    targets, shifter, env.canary, clock=self.clock, sleep=self.sleep, echo=self.echo
+                targets = [CanaryTarget(s, stable[s], v, ops.health(services[s], v)) for s, v in sorted(rest.items())]
+                result.canary.update(
+                    run_canary(targets, shifter, env.canary, clock=self.clock, sleep=self.sleep, echo=self.echo)
                 )
             rolled_back = sorted(s for s, o in result.canary.items() if o.result == "rolled-back")
             if rolled_back:
@@ -638,6 +680,42 @@ class Driver:
             )
         result.stage = "done"
         result.status = "deployed"
+
+    def _codedeploy(
+        self,
+        env: Environment,
+        ops: ServiceOps,
+        shifter: PulumiConfigShifter,
+        services: Mapping[str, ServiceRef],
+        stable: Mapping[str, str],
+        new_versions: Mapping[str, str],
+        names: Sequence[str],
+        result: EnvironmentResult,
+    ) -> None:
+        """CodeDeploy moves these services' aliases (server side); a success is then recorded in the stack by the
+        same config + ``up`` as a promotion, so Pulumi's alias agrees with what CodeDeploy did."""
+        promoted: list[str] = []
+        for service in names:
+            old, new = stable[service], new_versions[service]
+            outcome = ops.code_deploy(
+                services[service],
+                old,
+                new,
+                timeout=env.codedeploy_timeout,
+                clock=self.clock,
+                sleep=self.sleep,
+                echo=self.echo,
+            )
+            what = f"CodeDeploy deployment {outcome.deployment_id} {outcome.status}"
+            reason = f"{what}: {outcome.detail}" if outcome.detail else what
+            self.echo(f"  codedeploy {service}: {reason}")
+            if outcome.succeeded:
+                promoted.append(service)
+                result.canary[service] = CanaryOutcome(service, old, new, reason=reason, last_weight=1.0)
+            else:
+                result.canary[service] = CanaryOutcome(service, old, new, result="rolled-back", reason=reason)
+        if promoted:
+            shifter.promote(promoted)
 
 
 def _smoke_failure(outcome: InvokeResult) -> str | None:

@@ -443,6 +443,34 @@ DASHBOARD_MAX_WIDGETS = 500
 DASHBOARD_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,255}")
 
 
+# --- CodeDeploy (server-side traffic shifting) ------------------------------------------------------------------------
+
+#: The predefined Lambda deployment configurations (CodeDeploy User Guide, "Deployment configurations on an AWS Lambda
+#: compute platform").
+CODEDEPLOY_LAMBDA_CONFIGS = (
+    "CodeDeployDefault.LambdaAllAtOnce",
+    "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+    "CodeDeployDefault.LambdaCanary10Percent10Minutes",
+    "CodeDeployDefault.LambdaCanary10Percent15Minutes",
+    "CodeDeployDefault.LambdaCanary10Percent30Minutes",
+    "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+    "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
+    "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
+    "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
+)
+#: A time-based canary or linear step shifts a whole percentage: 0 shifts nothing and 100 is all at once.
+CODEDEPLOY_PERCENT = Range(1, 99, "percent")
+#: Minutes between steps. The API documents no bound; lambdakit keeps a deployment's step under 2 days.
+CODEDEPLOY_INTERVAL_MIN = Range(1, 2880, "minutes")
+#: A deployment group's alarm configuration holds at most 10 alarms (CodeDeploy quotas).
+CODEDEPLOY_MAX_ALARMS = 10
+#: Application, deployment group and deployment config names: 1-100 characters (CodeDeploy API reference).
+CODEDEPLOY_NAME_MAX = 100
+#: The AWS managed policy for CodeDeploy's service role on Lambda: UpdateAlias/GetAlias, DescribeAlarms, and invoke
+#: on functions named CodeDeployHook_* only (the "Limited" variant has no sns:Publish).
+CODEDEPLOY_LAMBDA_POLICY = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"
+
+
 # --- the policy pack's copy -------------------------------------------------------------------------------------------
 
 

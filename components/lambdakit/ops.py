@@ -77,6 +77,11 @@ class ServiceRef:
     function_url: str | None = None
     smoke_event: Any = None
     """The event the component says its handler accepts without side effects (None: not recorded)."""
+    codedeploy_application: str | None = None
+    """The CodeDeploy application of a service with ``code_deploy`` (None: the driver moves the weights itself)."""
+    codedeploy_deployment_group: str | None = None
+    codedeploy_hooks: Mapping[str, str] | None = None
+    """AppSpec hooks: ``{"BeforeAllowTraffic": <function name>, "AfterAllowTraffic": ...}``."""
 
     @property
     def alarm_names(self) -> list[str]:
@@ -127,6 +132,9 @@ def service_from_component(service: str, outputs: Mapping[str, Any]) -> ServiceR
         alarm_arns=tuple(_output(outputs, "alarm_arns") or ()),
         function_url=_output(outputs, "function_url"),
         smoke_event=_json_or_none(_output(outputs, "smoke_event")),
+        codedeploy_application=_output(outputs, "codedeploy_application"),
+        codedeploy_deployment_group=_output(outputs, "codedeploy_deployment_group"),
+        codedeploy_hooks=_json_or_none(_output(outputs, "codedeploy_hooks")),
     )
 
 

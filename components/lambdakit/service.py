@@ -48,6 +48,7 @@ from .brokers import (
 )
 from .code import CodePlan, NodeBundleArgs, create_code, validate_code
 from .code_image import ImageArgs
+from .codedeploy import CodeDeployArgs, CodeDeployPlan, create_codedeploy, hook_names, validate_codedeploy
 from .event_sources import (
     SourcePlan,
     SqsSourceArgs,
@@ -249,6 +250,9 @@ class LambdaServiceArgs(TypedDict):
     program deploys (Powertools from its public SSM parameters), with the environment and permissions they need;
     counted in the 5-layer limit. Defaults to none."""
     # --- end issue 13 -----------------------------------------------------------------------------------------------
+    code_deploy: NotRequired[CodeDeployArgs]
+    """Shift traffic to new versions with CodeDeploy (server side, rolled back on the service's alarms):
+    `lambdakit release` starts a deployment instead of moving the alias's weights itself. Defaults to none."""
     smoke_event: NotRequired[Any]
     """An event the handler accepts without side effects (JSON-serialisable, at most 256 KB), which
     `lambdakit release` sends to each new version before shifting traffic and `lambdakit sandbox` sends to services
@@ -275,6 +279,7 @@ class ServicePlan:
     brokers: BrokerSourcesPlan = dataclasses.field(default_factory=BrokerSourcesPlan)
     runtime: RuntimeSettingsPlan = dataclasses.field(default_factory=RuntimeSettingsPlan)
     managed_layers: ManagedLayersPlan = dataclasses.field(default_factory=ManagedLayersPlan)
+    codedeploy: CodeDeployPlan | None = None
 
     @property
     def tags(self) -> dict[str, Any]:
@@ -335,6 +340,13 @@ def validate_service(name: str, args: Any) -> ServicePlan:
         brokers=validate_broker_sources(name, a.get("kafka_sources"), a.get("mq_sources"), a.get("documentdb_sources")),
         alarms=alarms,
         smoke_event=_smoke_event(root.key("smoke_event"), a.get("smoke_event"), consumes=bool(sources)),
+        codedeploy=validate_codedeploy(
+            name,
+            a.get("code_deploy"),
+            function_name=function.function_name,
+            alias_name=alias.name,
+            alarm_count=len(alarms.alarms),
+        ),
         # The bundle is built last: a typo elsewhere should not cost a dependency install first.
         code=validate_code(
             name,
@@ -450,6 +462,12 @@ class LambdaService(pulumi.ComponentResource):
     """ARNs of the service's CloudWatch alarms (read by the canary controller)."""
     smoke_event: pulumi.Output[str]
     """The smoke event as JSON text (`smoke_event`, or its default), read by `lambdakit release`."""
+    codedeploy_application: pulumi.Output[str]
+    """The CodeDeploy application's name, when `code_deploy` is set (read by `lambdakit release`)."""
+    codedeploy_deployment_group: pulumi.Output[str]
+    """The CodeDeploy deployment group's name, when `code_deploy` is set."""
+    codedeploy_hooks: pulumi.Output[str]
+    """The AppSpec hooks as JSON text (`{"BeforeAllowTraffic": <function name>, ...}`), when `code_deploy` is set."""
 
     # --- issue 13: the helpers a CDK user expects (see lambdakit.helpers) -----------------------------------------
     def grant_invoke(self, grantee: Any, *, name: str | None = None, source_arn: Any = None) -> pulumi.Resource:
@@ -539,6 +557,7 @@ class LambdaService(pulumi.ComponentResource):
             plan.alarms, AlarmTarget(function.name, alias.name, dlq.name if dlq is not None else None, tags), self
         )
         self._outputs(plan, function, alias, role_arn, log_group, dlq, triggers.function_url, alarms)
+        self._codedeploy(plan, alias, alarms)
 
     def _outputs(
         self,
@@ -564,6 +583,21 @@ class LambdaService(pulumi.ComponentResource):
         self.function_url = function_url if function_url is not None else none
         self.alarm_arns = alarm_arns(alarms)
         self.smoke_event = pulumi.Output.from_input(plan.smoke_event)
+
+    def _codedeploy(
+        self, plan: ServicePlan, alias: aws.lambda_.Alias, alarms: list[aws.cloudwatch.MetricAlarm]
+    ) -> None:
+        """The CodeDeploy application and group (``code_deploy``), their outputs, then every output registered."""
+        none: Any = pulumi.Output.from_input(None)
+        self.codedeploy_application = self.codedeploy_deployment_group = self.codedeploy_hooks = none
+        if plan.codedeploy is not None:
+            created = create_codedeploy(plan.codedeploy, [a.name for a in alarms], plan.tags, self, [alias])
+            pre, post = hook_names(plan.codedeploy)
+            self.codedeploy_application = created.application.name
+            self.codedeploy_deployment_group = created.deployment_group.deployment_group_name
+            self.codedeploy_hooks = pulumi.Output.json_dumps(
+                {k: v for k, v in (("BeforeAllowTraffic", pre), ("AfterAllowTraffic", post)) if v is not None}
+            )
         self.register_outputs({key: getattr(self, key) for key in OUTPUT_KEYS})
 
 
@@ -580,4 +614,7 @@ OUTPUT_KEYS = (
     "function_url",
     "alarm_arns",
     "smoke_event",
+    "codedeploy_application",
+    "codedeploy_deployment_group",
+    "codedeploy_hooks",
 )

@@ -31,7 +31,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from lambdakit.program import DefaultMocks
 from lambdakit.redact import unwrap_secrets
 
-from . import rules, wiring
+from . import codedeploy, rules, wiring
 from ._moto_compat import latest_function
 from .emulator import FunctionMeta, Sandbox, split_function
 from .exceptions import DeployError, RuleViolationError, SandboxError
@@ -1209,6 +1209,8 @@ NOT_EMULATED = {
     "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig": "moto has no runtime management API",
     "aws:lambda/functionRecursionConfig:FunctionRecursionConfig": "moto has no recursion configuration API",
 }
+HANDLERS.update(codedeploy.HANDLERS)
+NOT_EMULATED.update(codedeploy.NOT_EMULATED)
 
 
 # The resources that carry a function's code (S3 artifacts, ECR repositories, image builds): see mocks_code.

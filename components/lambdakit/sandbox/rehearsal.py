@@ -27,6 +27,7 @@ from typing import Any
 import boto3
 
 from lambdakit.canary import Echo, HealthThresholds
+from lambdakit.codedeploy_release import NOT_EMULATED
 from lambdakit.driver import (
     Boto3ServiceOps,
     Driver,
@@ -318,7 +319,7 @@ def sandbox_ops(sandbox: Sandbox, thresholds: HealthThresholds | None = None) ->
     clients = Clients(session, sandbox.endpoint_url)
 
     def ops_for(env: Environment) -> ServiceOps:
-        return Boto3ServiceOps(clients, thresholds=thresholds)
+        return Boto3ServiceOps(clients, thresholds=thresholds, codedeploy_refusal=NOT_EMULATED)
 
     return ops_for
 

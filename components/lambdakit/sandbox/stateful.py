@@ -527,6 +527,10 @@ def _nothing(m: MotoMocks, r: ResourceRecord) -> None:
 
 
 DELETERS: dict[str, Deleter] = {
+    # moto's CodeDeploy has no DeleteApplication or DeleteDeploymentGroup; the emulator forgets them when it stops.
+    "aws:codedeploy/application:Application": _nothing,
+    "aws:codedeploy/deploymentGroup:DeploymentGroup": _nothing,
+    "aws:codedeploy/deploymentConfig:DeploymentConfig": _nothing,
     "aws:iam/role:Role": _delete_role,
     "aws:iam/rolePolicy:RolePolicy": lambda m, r: m.client("iam").delete_role_policy(
         RoleName=r.outputs.get("role", r.id.split(":")[0]), PolicyName=r.outputs.get("name", r.id.split(":")[-1])
