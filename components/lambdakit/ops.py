@@ -77,6 +77,10 @@ class ServiceRef:
     function_url: str | None = None
     smoke_event: Any = None
     """The event the component says its handler accepts without side effects (None: not recorded)."""
+    pre_traffic_hook: str | None = None
+    """The pre-traffic hook function (name or ARN) the component names, if any."""
+    post_traffic_hook: str | None = None
+    """The post-traffic hook function (name or ARN) the component names, if any."""
 
     @property
     def alarm_names(self) -> list[str]:
@@ -127,6 +131,8 @@ def service_from_component(service: str, outputs: Mapping[str, Any]) -> ServiceR
         alarm_arns=tuple(_output(outputs, "alarm_arns") or ()),
         function_url=_output(outputs, "function_url"),
         smoke_event=_json_or_none(_output(outputs, "smoke_event")),
+        pre_traffic_hook=_output(outputs, "pre_traffic_hook") or None,
+        post_traffic_hook=_output(outputs, "post_traffic_hook") or None,
     )
 
 
@@ -259,6 +265,8 @@ def load_services(outputs: Mapping[str, Any]) -> dict[str, ServiceRef]:
             dlq_arn=details.get("dlq_arn"),
             alarm_arns=tuple(details.get("alarm_arns") or ()),
             function_url=details.get("function_url"),
+            pre_traffic_hook=details.get("pre_traffic_hook") or None,
+            post_traffic_hook=details.get("post_traffic_hook") or None,
         )
     return services
 

@@ -46,6 +46,7 @@ from .event_sources import (
     validate_sources,
 )
 from .function import FunctionPlan, VpcArgs, create_function, create_log_group, validate_function
+from .hooks import HooksPlan, TrafficHooksArgs, create_hook_permission, validate_hooks
 from .iam import (
     SQS_CONSUMER_ACTIONS,
     VPC_MANAGED_POLICY,
@@ -177,6 +178,9 @@ class LambdaServiceArgs(TypedDict):
     """An event the handler accepts without side effects (JSON-serialisable, at most 256 KB), which
     `lambdakit release` sends to each new version before shifting traffic and `lambdakit sandbox` sends to services
     without a trigger. Defaults to an empty batch `{"Records": []}` for queue and stream consumers, `{}` otherwise."""
+    traffic_hooks: NotRequired[TrafficHooksArgs]
+    """Pre-traffic and post-traffic hook functions the canary invokes with the new version (as SAM's
+    DeploymentPreference Hooks); their role may invoke only that version. Defaults to none."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,7 @@ class ServicePlan:
     alarms: AlarmsPlan
     #: The smoke event as JSON text.
     smoke_event: str
+    hooks: HooksPlan | None = None
 
     @property
     def tags(self) -> dict[str, Any]:
@@ -250,6 +255,7 @@ def validate_service(name: str, args: Any) -> ServicePlan:
         triggers=validate_triggers(name, a),
         alarms=alarms,
         smoke_event=_smoke_event(root.key("smoke_event"), a.get("smoke_event"), consumes=bool(sources)),
+        hooks=validate_hooks(name, a.get("traffic_hooks"), service_function=function.function_name),
         # The bundle is built last: a typo elsewhere should not cost a dependency install first.
         code=validate_code(
             name,
@@ -361,6 +367,10 @@ class LambdaService(pulumi.ComponentResource):
     """ARNs of the service's CloudWatch alarms (read by the canary controller)."""
     smoke_event: pulumi.Output[str]
     """The smoke event as JSON text (`smoke_event`, or its default), read by `lambdakit release`."""
+    pre_traffic_hook: pulumi.Output[str]
+    """The pre-traffic hook function, when one was named (read by `lambdakit release`)."""
+    post_traffic_hook: pulumi.Output[str]
+    """The post-traffic hook function, when one was named (read by `lambdakit release`)."""
 
     def __init__(self, name: str, args: LambdaServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Everything is validated before the component registers itself, so bad input leaves nothing behind.
@@ -396,6 +406,8 @@ class LambdaService(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, *waits]),
         )
         alias = create_alias(name, plan.alias, function, self)
+        if plan.hooks is not None:
+            create_hook_permission(name, plan.hooks, function, child)
         create_provisioned_concurrency(name, plan.alias, function.name, alias, self)
         # The alias ARN input already orders each mapping after the function and its role policy (AWS checks the
         # role's permissions on the source when the mapping is created).
@@ -433,6 +445,9 @@ class LambdaService(pulumi.ComponentResource):
         self.function_url = function_url if function_url is not None else none
         self.alarm_arns = alarm_arns(alarms)
         self.smoke_event = pulumi.Output.from_input(plan.smoke_event)
+        hooks = plan.hooks
+        self.pre_traffic_hook = none if hooks is None else pulumi.Output.from_input(hooks.pre_traffic)
+        self.post_traffic_hook = none if hooks is None else pulumi.Output.from_input(hooks.post_traffic)
         self.register_outputs({key: getattr(self, key) for key in OUTPUT_KEYS})
 
 
@@ -449,4 +464,6 @@ OUTPUT_KEYS = (
     "function_url",
     "alarm_arns",
     "smoke_event",
+    "pre_traffic_hook",
+    "post_traffic_hook",
 )
