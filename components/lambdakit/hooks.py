@@ -17,8 +17,7 @@ version as qualifier and the hooks' role ARN as principal, rather than a policy 
   ``lambda:InvokeFunction`` on the version in its own role's policy.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Pulumi's schema inference reads TrafficHooksArgs at run time.
 import json
 import uuid
 from collections.abc import Mapping
