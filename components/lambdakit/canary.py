@@ -539,13 +539,36 @@ class _Active:
 
 
 @dataclass(frozen=True)
+class TrafficHook:
+    """A traffic hook function and how to invoke it with the new version: ``invoke()`` -> why it failed, or None
+    when it passed (see :func:`lambdakit.hooks.invoke_hook`)."""
+
+    function: str
+    invoke: Callable[[], str | None]
+
+
+@dataclass(frozen=True)
 class CanaryTarget:
-    """A service taking part in a canary, with where its health comes from."""
+    """A service taking part in a canary, with where its health comes from and its traffic hooks."""
 
     service: str
     stable_version: str
     new_version: str
     health: HealthSource
+    pre_traffic: TrafficHook | None = None
+    """Invoked before the first shift; a failure ends this service's canary with no traffic moved."""
+    post_traffic: TrafficHook | None = None
+    """Invoked after promotion; a failure puts the alias back on the stable version with no weights."""
+
+
+def _hook_failure(hook: TrafficHook, phase: str, service: str, version: str, echo: Echo) -> str | None:
+    """Run one hook; an exception calling it (denied, missing function) is a failure too. -> the reason, or None."""
+    try:
+        why = hook.invoke()
+    except Exception as exc:
+        why = f"{type(exc).__name__}: {exc}"
+    echo(f"[{service}] {phase} hook {hook.function} on version {version}: {'FAILED: ' + why if why else 'passed'}")
+    return f"{phase} hook {hook.function} failed: {why}" if why else None
 
 
 class CanaryInterrupted(KeyboardInterrupt):
@@ -624,12 +647,30 @@ def run_canary(
 
     On any error, Ctrl-C or SIGTERM (see :func:`signals_interrupt`) every service that may carry weight is rolled
     back to its stable version, and that is said, before the exception goes on.
+
+    Traffic hooks: a target's ``pre_traffic`` hook runs before the first shift, and a failure rolls that service
+    back with no shift at all (its alias is never touched); its ``post_traffic`` hook runs after promotion, and a
+    failure puts its alias back on the stable version with no weights.
     """
     outcomes = {
         t.service: CanaryOutcome(service=t.service, stable_version=t.stable_version, new_version=t.new_version)
         for t in targets
     }
-    active = [_Active(t.service, t.health, outcomes[t.service]) for t in targets]
+    ready = []
+    for t in targets:
+        why = (
+            None
+            if t.pre_traffic is None
+            else _hook_failure(t.pre_traffic, "pre-traffic", t.service, t.new_version, echo)
+        )
+        if why is None:
+            ready.append(t)
+            continue
+        outcomes[t.service].result = "rolled-back"
+        outcomes[t.service].reason = why
+        echo(f"[{t.service}] ROLLBACK before any shift: {why}; the alias stays on stable version {t.stable_version}")
+    post_hooks = {t.service: t.post_traffic for t in ready if t.post_traffic is not None}
+    active = [_Active(t.service, t.health, outcomes[t.service]) for t in ready]
     # Services whose alias may route weight now (from the first shift until rolled back or promoted).
     exposed: list[str] = []
     try:
@@ -643,6 +684,16 @@ def run_canary(
                 a.outcome.last_weight = 1.0
                 a.outcome.reason = f"healthy through {len(plan.weights)} step(s)"
                 echo(f"[{a.service}] PROMOTED version {a.outcome.new_version} to 100%")
+            # Until its post-traffic hook passes, a promoted service counts as exposed: an interrupt rolls it back.
+            exposed[:] = [s for s in names if s in post_hooks]
+            for service in list(exposed):
+                outcome = outcomes[service]
+                why = _hook_failure(post_hooks[service], "post-traffic", service, outcome.new_version, echo)
+                if why is not None:
+                    shifter.rollback([service])
+                    outcome.result, outcome.reason, outcome.last_weight = "rolled-back", why, 0.0
+                    echo(f"[{service}] ROLLBACK to stable version {outcome.stable_version} at 100%: {why}")
+                exposed.remove(service)
     except BaseException as exc:
         if exposed:
             why = (

@@ -44,10 +44,12 @@ from lambdakit.canary import (
     HealthSource,
     HealthThresholds,
     Sleep,
+    TrafficHook,
     run_canary,
     utc_now,
 )
 from lambdakit.codedeploy_release import DEFAULT_TIMEOUT_S, DeploymentResult, run_deployment
+from lambdakit.hooks import invoke_hook
 from lambdakit.ops import (
     DEFAULT_KEEP,
     Clients,
@@ -273,6 +275,9 @@ class ServiceOps(Protocol):
 
     def prune(self, ref: ServiceRef, keep: int) -> PruneReport: ...
 
+    def traffic_hook(self, ref: ServiceRef, hook: str, version: str) -> str | None:
+        """Invoke a traffic hook of ``ref`` for its new ``version``; -> why it failed, or None when it passed."""
+
     def concurrency_budget(self, planned: Mapping[str, int | None]) -> Budget | None:
         """The account's concurrency after ``planned`` (GetAccountSettings); None when the endpoint cannot say."""
 
@@ -318,6 +323,9 @@ class Boto3ServiceOps:
 
     def prune(self, ref: ServiceRef, keep: int) -> PruneReport:
         return prune_versions(self.clients.lambda_, ref.function_name, keep=keep)
+
+    def traffic_hook(self, ref: ServiceRef, hook: str, version: str) -> str | None:
+        return invoke_hook(self.clients.lambda_, hook, ref.function_name, version)
 
     def concurrency_budget(self, planned: Mapping[str, int | None]) -> Budget | None:
         try:
@@ -419,6 +427,10 @@ class PulumiConfigShifter:
     def rollback(self, services: Sequence[str]) -> None:
         for service in services:
             self.stack.remove_config(config_key(self.project, service, CANARY_WEIGHT), path=True)
+            stable = self._stable(service)
+            if stable is not None:
+                # After a promotion (a failed post-traffic hook) the config names the new version: put it back.
+                self.stack.set_config(config_key(self.project, service, STABLE_VERSION), stable, path=True)
         self._up("roll back " + ", ".join(services))
         for service in services:
             self._verify(service, self._stable(service), {})
@@ -659,7 +671,10 @@ class Driver:
                         service, stable[service], new_versions[service], reason="promoted without canary"
                     )
             else:
-                targets = [CanaryTarget(s, stable[s], v, ops.health(services[s], v)) for s, v in sorted(rest.items())]
+                targets = [
+                    CanaryTarget(s, stable[s], v, ops.health(services[s], v), *_hooks(ops, services[s], v))
+                    for s, v in sorted(rest.items())
+                ]
                 result.canary.update(
                     run_canary(targets, shifter, env.canary, clock=self.clock, sleep=self.sleep, echo=self.echo)
                 )
@@ -716,6 +731,17 @@ class Driver:
                 result.canary[service] = CanaryOutcome(service, old, new, result="rolled-back", reason=reason)
         if promoted:
             shifter.promote(promoted)
+
+
+def _hooks(ops: ServiceOps, ref: ServiceRef, version: str) -> tuple[TrafficHook | None, TrafficHook | None]:
+    """The service's pre- and post-traffic hooks (from its outputs), invoked through ``ops``."""
+
+    def hook(function: str | None) -> TrafficHook | None:
+        if not function:
+            return None
+        return TrafficHook(function, lambda: ops.traffic_hook(ref, function, version))
+
+    return hook(ref.pre_traffic_hook), hook(ref.post_traffic_hook)
 
 
 def _smoke_failure(outcome: InvokeResult) -> str | None:

@@ -219,6 +219,10 @@ DESCRIPTION_MAX = _model_max("Description", 256)
 HANDLER_MAX = _model_max("Handler", 128)
 FUNCTION_NAME_MAX = 64  # the API accepts ARNs up to 140 characters; a bare function name is at most 64
 FUNCTION_NAME_RE = re.compile(r"[a-zA-Z0-9_-]+")
+# A function ARN, optionally qualified with a version or alias (arn:aws:lambda:<region>:<account>:function:<name>).
+FUNCTION_ARN_RE = re.compile(
+    r"arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?"
+)
 ALIAS_NAME_MAX = _model_max("Alias", 128)
 ALIAS_NAME_RE = re.compile(r"(?![0-9]+\Z)[a-zA-Z0-9_-]+")
 VERSION_RE = re.compile(r"[0-9]+")

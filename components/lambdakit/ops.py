@@ -82,6 +82,10 @@ class ServiceRef:
     codedeploy_deployment_group: str | None = None
     codedeploy_hooks: Mapping[str, str] | None = None
     """AppSpec hooks: ``{"BeforeAllowTraffic": <function name>, "AfterAllowTraffic": ...}``."""
+    pre_traffic_hook: str | None = None
+    """The pre-traffic hook function (name or ARN) the component names, if any."""
+    post_traffic_hook: str | None = None
+    """The post-traffic hook function (name or ARN) the component names, if any."""
 
     @property
     def alarm_names(self) -> list[str]:
@@ -135,6 +139,8 @@ def service_from_component(service: str, outputs: Mapping[str, Any]) -> ServiceR
         codedeploy_application=_output(outputs, "codedeploy_application"),
         codedeploy_deployment_group=_output(outputs, "codedeploy_deployment_group"),
         codedeploy_hooks=_json_or_none(_output(outputs, "codedeploy_hooks")),
+        pre_traffic_hook=_output(outputs, "pre_traffic_hook") or None,
+        post_traffic_hook=_output(outputs, "post_traffic_hook") or None,
     )
 
 
@@ -267,6 +273,8 @@ def load_services(outputs: Mapping[str, Any]) -> dict[str, ServiceRef]:
             dlq_arn=details.get("dlq_arn"),
             alarm_arns=tuple(details.get("alarm_arns") or ()),
             function_url=details.get("function_url"),
+            pre_traffic_hook=details.get("pre_traffic_hook") or None,
+            post_traffic_hook=details.get("post_traffic_hook") or None,
         )
     return services
 

@@ -59,6 +59,7 @@ from .event_sources import (
 )
 from .function import FunctionPlan, VpcArgs, create_function, create_log_group, validate_function
 from .helpers import AliasMetric, ExistingLambdaService, alias_metric, grant_invoke
+from .hooks import HooksPlan, TrafficHooksArgs, create_hook_permission, validate_hooks
 from .iam import (
     SQS_CONSUMER_ACTIONS,
     VPC_MANAGED_POLICY,
@@ -257,6 +258,9 @@ class LambdaServiceArgs(TypedDict):
     """An event the handler accepts without side effects (JSON-serialisable, at most 256 KB), which
     `lambdakit release` sends to each new version before shifting traffic and `lambdakit sandbox` sends to services
     without a trigger. Defaults to an empty batch `{"Records": []}` for queue and stream consumers, `{}` otherwise."""
+    traffic_hooks: NotRequired[TrafficHooksArgs]
+    """Pre-traffic and post-traffic hook functions the canary invokes with the new version (as SAM's
+    DeploymentPreference Hooks); their role may invoke only that version. Defaults to none."""
 
 
 @dataclass(frozen=True)
@@ -280,6 +284,7 @@ class ServicePlan:
     runtime: RuntimeSettingsPlan = dataclasses.field(default_factory=RuntimeSettingsPlan)
     managed_layers: ManagedLayersPlan = dataclasses.field(default_factory=ManagedLayersPlan)
     codedeploy: CodeDeployPlan | None = None
+    hooks: HooksPlan | None = None
 
     @property
     def tags(self) -> dict[str, Any]:
@@ -347,6 +352,7 @@ def validate_service(name: str, args: Any) -> ServicePlan:
             alias_name=alias.name,
             alarm_count=len(alarms.alarms),
         ),
+        hooks=validate_hooks(name, a.get("traffic_hooks"), service_function=function.function_name),
         # The bundle is built last: a typo elsewhere should not cost a dependency install first.
         code=validate_code(
             name,
@@ -498,6 +504,10 @@ class LambdaService(pulumi.ComponentResource):
         return ExistingLambdaService(name, function, alias_name)
 
     # --- end issue 13 ---------------------------------------------------------------------------------------------
+    pre_traffic_hook: pulumi.Output[str]
+    """The pre-traffic hook function, when one was named (read by `lambdakit release`)."""
+    post_traffic_hook: pulumi.Output[str]
+    """The post-traffic hook function, when one was named (read by `lambdakit release`)."""
 
     def __init__(self, name: str, args: LambdaServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Everything is validated before the component registers itself, so bad input leaves nothing behind.
@@ -536,6 +546,8 @@ class LambdaService(pulumi.ComponentResource):
         )
         create_runtime_settings(name, plan.runtime, function, self)  # issue 13
         alias = create_alias(name, plan.alias, function, self)
+        if plan.hooks is not None:
+            create_hook_permission(name, plan.hooks, function, child)
         create_provisioned_concurrency(name, plan.alias, function.name, alias, self)
         # The alias ARN input already orders each mapping after the function and its role policy (AWS checks the
         # role's permissions on the source when the mapping is created).
@@ -583,6 +595,9 @@ class LambdaService(pulumi.ComponentResource):
         self.function_url = function_url if function_url is not None else none
         self.alarm_arns = alarm_arns(alarms)
         self.smoke_event = pulumi.Output.from_input(plan.smoke_event)
+        hooks = plan.hooks
+        self.pre_traffic_hook = none if hooks is None else pulumi.Output.from_input(hooks.pre_traffic)
+        self.post_traffic_hook = none if hooks is None else pulumi.Output.from_input(hooks.post_traffic)
 
     def _codedeploy(
         self, plan: ServicePlan, alias: aws.lambda_.Alias, alarms: list[aws.cloudwatch.MetricAlarm]
@@ -617,4 +632,6 @@ OUTPUT_KEYS = (
     "codedeploy_application",
     "codedeploy_deployment_group",
     "codedeploy_hooks",
+    "pre_traffic_hook",
+    "post_traffic_hook",
 )

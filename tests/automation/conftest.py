@@ -250,6 +250,8 @@ class FakeStack:
         self._pc: dict[str, Any] = {}
         self._outputs: dict[str, Any] = {}
         self._services: dict[str, Any] = {}
+        # service -> {"pre_traffic_hook": ..., "post_traffic_hook": ...}: the hooks its component outputs.
+        self.hooks: dict[str, dict[str, str]] = {}
 
     # -- config -----------------------------------------------------------------------------------------------
     def set_config(self, key: str, value: str, *, path: bool = False) -> None:
@@ -355,6 +357,7 @@ class FakeStack:
                 "dlq_arn": None,
                 "alarm_arns": [],
                 "smoke_event": json.dumps({"Records": []}),
+                **self.hooks.get(service, {}),
             }
         self._services = services
         self._outputs = {"table_name": f"orders-{self.name}"}

@@ -411,3 +411,72 @@ def test_fake_clock_is_used_not_real_time(driver_for: Any, fake_backend: Any, cl
     started = clock.now()
     driver.run(environments()[:1])
     assert clock.now() - started == dt.timedelta(seconds=240), "two 120 s bakes on the fake clock"
+
+
+# --- traffic hooks ---------------------------------------------------------------------------------------------------
+
+
+class HookOps(Boto3ServiceOps):
+    """Boto3 ops whose traffic hooks answer from a table (moto only echoes), recording each call."""
+
+    def __init__(self, clients: Clients, answers: dict[str, str | None]) -> None:
+        super().__init__(clients)
+        self.answers = answers
+        self.calls: list[tuple[str, str, str]] = []
+
+    def traffic_hook(self, ref: ServiceRef, hook: str, version: str) -> str | None:
+        self.calls.append((ref.function_name, hook, version))
+        return self.answers[hook]
+
+
+def _hooked_release(
+    aws: boto3.session.Session, driver_for: Any, fake_backend: Any, answers: dict[str, str | None]
+) -> tuple[Any, HookOps, list[str]]:
+    first_release(driver_for)
+    for stack in fake_backend.stacks.values():
+        stack.hooks["order-processor"] = {"pre_traffic_hook": "pre-check", "post_traffic_hook": "post-check"}
+    fake_backend.code["order-processor"] = "r2"
+    ops = HookOps(Clients(aws), answers)
+    driver, lines = driver_for(lambda env: ops)
+    return driver.run(environments()), ops, lines
+
+
+def test_hooks_from_the_outputs_run_around_the_canary_and_pass(
+    aws: boto3.session.Session, driver_for: Any, fake_backend: Any
+) -> None:
+    report, ops, lines = _hooked_release(aws, driver_for, fake_backend, {"pre-check": None, "post-check": None})
+    assert report.ok, "\n".join(lines)
+    assert ops.calls[:2] == [("order-processor-dev", "pre-check", "2"), ("order-processor-dev", "post-check", "2")]
+    assert len(ops.calls) == 6, "two hooks in each of three environments"
+    assert alias_of(aws, "order-processor-prod") == ("2", {})
+
+
+def test_a_failed_pre_traffic_hook_stops_the_release_before_any_shift(
+    aws: boto3.session.Session, driver_for: Any, fake_backend: Any
+) -> None:
+    answers = {"pre-check": "returned status Failed: {}", "post-check": None}
+    report, ops, lines = _hooked_release(aws, driver_for, fake_backend, answers)
+    dev = report.results[0]
+    assert [r.status for r in report.results] == ["rolled-back", "not run", "not run"], "\n".join(lines)
+    assert dev.canary["order-processor"].reason.startswith("pre-traffic hook pre-check failed"), dev.canary
+    weights = [
+        up.get("lambdakit:release", {}).get("order-processor", {}).get("canaryWeight")
+        for up in fake_backend.stacks["dev"].ups[1:]
+    ]
+    assert weights == [None], f"only the up that published version 2, no shift: {weights}"
+    assert alias_of(aws, "order-processor-dev") == ("1", {})
+    assert ops.calls == [("order-processor-dev", "pre-check", "2")]
+
+
+def test_a_failed_post_traffic_hook_puts_the_alias_back_on_stable(
+    aws: boto3.session.Session, driver_for: Any, fake_backend: Any
+) -> None:
+    answers = {"pre-check": None, "post-check": "function error Unhandled: boom"}
+    report, _, lines = _hooked_release(aws, driver_for, fake_backend, answers)
+    dev = report.results[0]
+    assert [r.status for r in report.results] == ["rolled-back", "not run", "not run"], "\n".join(lines)
+    assert dev.canary["order-processor"].reason.startswith("post-traffic hook post-check failed"), dev.canary
+    assert alias_of(aws, "order-processor-dev") == ("1", {}), "stable again, no weights"
+    stack = fake_backend.stacks["dev"]
+    assert stack.release_config("order-processor") == {"stableVersion": "1"}, "the promotion's config is undone"
+    assert "  pulumi up (roll back order-processor)" in lines
