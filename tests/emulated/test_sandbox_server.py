@@ -63,7 +63,7 @@ def _lambda(endpoint: str) -> object:
 def test_up_again_is_an_update_and_another_shell_can_invoke(program: Path) -> None:
     status, out = run(program, "up", "--stack", "dev")
     assert status == 0, out
-    assert "54 to create" in out and "Starting the background sandbox" in out
+    assert "57 to create" in out and "Starting the background sandbox" in out
     info = json.loads((program / ".lambdakit" / "sandbox" / "server.json").read_text())
     assert oct((program / ".lambdakit" / "sandbox" / "server.json").stat().st_mode & 0o777) == "0o600"
 
@@ -73,7 +73,7 @@ def test_up_again_is_an_update_and_another_shell_can_invoke(program: Path) -> No
     assert status == 0, out
     assert "Starting the background sandbox" not in out, "the second up must reuse the running sandbox"
     assert "~  Function                     api-handler [code, sourceCodeHash]" in out
-    assert "2 to update; 46 unchanged" in out
+    assert "2 to update; 55 unchanged" in out
     assert "5 AWS call(s) (lambda 5)" in out
 
     # Another shell: plain boto3 against the endpoint the up printed.
@@ -86,11 +86,11 @@ def test_up_again_is_an_update_and_another_shell_can_invoke(program: Path) -> No
     assert status == 0, out
     assert "api-handler      api-handler-dev:live" in out and "v2: 4 (0)" in out, out
     status, out = run(program, "status")
-    assert status == 0 and "dev: 54 resources, 2 up(s)" in out, out
+    assert status == 0 and "dev: 57 resources, 2 up(s)" in out, out
 
     status, out = run(program, "destroy", "--stack", "dev")
     assert status == 0, out
-    assert "54 to delete" in out and "the background sandbox has stopped" in out
+    assert "57 to delete" in out and "the background sandbox has stopped" in out
     assert _wait_gone(int(info["pid"])), "the sandbox process must end with its last stack"
     assert not (program / ".lambdakit" / "sandbox" / "server.json").exists()
     status, out = run(program, "status")
@@ -106,7 +106,7 @@ def test_records_of_a_stopped_sandbox_are_moved_aside_and_the_next_up_creates_af
     assert not (program / ".lambdakit" / "sandbox" / "server.json").exists(), "SIGTERM removes server.json"
     status, out = run(program, "up", "--stack", "dev")
     assert status == 0, out
-    assert "54 to create" in out
+    assert "57 to create" in out
     assert (program / ".lambdakit" / "sandbox" / "stacks" / "dev.json.stale").exists()
     assert "were left by a sandbox that is gone" in (program / ".lambdakit" / "sandbox" / "server.log").read_text()
     status, out = run(program, "stop")

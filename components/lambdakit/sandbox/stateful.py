@@ -147,6 +147,11 @@ class PreviewMocks(PlanMocks):
             self.changes.append(diff.Change(op, args.typ, args.name, record.urn, changed if op != "same" else []))
             return record.id, outputs
 
+    def call(self, args: Any) -> tuple[dict, list[tuple[str, str]]]:
+        """A data source read the last `up` answered (a vendor's SSM parameter) answers the same; others as planned."""
+        recorded = _recorded_answer(self.state, args)
+        return (dict(recorded.outputs), []) if recorded is not None else super().call(args)
+
     def deletes(self) -> list[diff.Change]:
         return [
             diff.Change("delete", r.type, r.name, r.urn) for r in reversed(self.matcher.gone(self.state)) if r.custom
@@ -182,6 +187,18 @@ class StatefulMocks(MotoMocks):
 
     def client(self, service: str) -> Any:
         return watch_client(self.sandbox.client(service))
+
+    def call(self, args: Any) -> tuple[dict, list[tuple[str, str]]]:
+        """A data source read that an earlier `up` answered with a sandbox stand-in (a vendor's SSM parameter)
+        answers the same, with no AWS call, and stays in the record; others are answered by the emulator."""
+        recorded = _recorded_answer(self.state, args)
+        if recorded is None:
+            return super().call(args)
+        from .mocks import Deployed
+
+        with self._state_lock:
+            self.deployed.append(Deployed(args.token, recorded.name, recorded.id, emulated=False))
+        return dict(recorded.outputs), []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         with self._state_lock:
@@ -594,6 +611,14 @@ DELETERS: dict[str, Deleter] = {
         ApiId=r.inputs["apiId"], StageName=r.id
     ),
     "pulumi:providers:aws": _nothing,
+    # issue 13: ALB target groups (the attachment goes with its group; runtime settings go with the function)
+    "aws:lb/targetGroup:TargetGroup": lambda m, r: m.client("elbv2").delete_target_group(TargetGroupArn=r.id),
+    "aws:lb/targetGroupAttachment:TargetGroupAttachment": lambda m, r: m.client("elbv2").deregister_targets(
+        TargetGroupArn=r.inputs["targetGroupArn"], Targets=[{"Id": r.inputs["targetId"]}]
+    ),
+    "aws:lb/listenerRule:ListenerRule": lambda m, r: m.client("elbv2").delete_rule(RuleArn=r.id),
+    "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig": _nothing,
+    "aws:lambda/functionRecursionConfig:FunctionRecursionConfig": _nothing,
 }
 
 
@@ -722,10 +747,33 @@ def up(
     return result
 
 
+def _recorded_answer(state: StackState, args: Any) -> ResourceRecord | None:
+    name = str(dict(args.args or {}).get("name", ""))
+    for record in state.resources:
+        if record.type == args.token and record.name == name and not record.custom:
+            return record
+    return None
+
+
+def _is_invoke(token: str) -> bool:
+    """A function call's token (``aws:ssm/getParameter:getParameter``), not a resource type (``...:Function``)."""
+    return not token.startswith("pulumi:") and token.rsplit(":", 1)[-1][:1].islower()
+
+
 def _records(mocks: StatefulMocks, run: ProgramRun) -> list[ResourceRecord]:
     registrations = run.by_urn()
     records = []
     for d in mocks.deployed:
+        if _is_invoke(d.type):
+            # A data source read (a vendor's SSM parameter answered by a stand-in): kept, not a resource, so that the
+            # next preview answers the same value without calling AWS.
+            answer = {"name": d.name, "type": "String", "value": d.id, "version": 1}
+            records.append(
+                ResourceRecord(
+                    urn="", type=d.type, name=d.name, custom=False, inputs={}, id=d.id, outputs=answer, emulated=False
+                )
+            )
+            continue
         outputs = d.state
         if not d.custom and d.urn in registrations:
             outputs = registrations[d.urn].outputs
@@ -761,6 +809,7 @@ def _save_partial(store: StateStore, state: StackState, mocks: StatefulMocks) ->
             emulated=d.emulated,
         )
         for d in mocks.deployed
+        if not _is_invoke(d.type)
     ]
     matched = {(r.type, r.name) for r in done}
     old = [r for r in state.resources if id(r) in kept and (r.type, r.name) not in matched]

@@ -192,13 +192,24 @@ def vendor_parameter(mocks: Any, token: str, args: dict[str, Any]) -> tuple[dict
         from .mocks import Deployed
 
         layer_name = mock_parameter(name).split(":")[6]
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr("python/lambdakit_sandbox_stand_in.txt", f"stand-in for the layer {name} names\n")
-        published = mocks.client("lambda").publish_layer_version(
-            LayerName=layer_name, Content={"ZipFile": buffer.getvalue()}, Description=f"sandbox stand-in for {name}"
-        )
-        cache[name] = published["LayerVersionArn"]
+        description = f"sandbox stand-in for {name}"
+        lam = mocks.client("lambda")
+        # A stand-in published by an earlier `sandbox up` against the same emulator is reused (no new version).
+        earlier = [
+            v["LayerVersionArn"]
+            for v in lam.list_layer_versions(LayerName=layer_name).get("LayerVersions", [])
+            if v.get("Description") == description
+        ]
+        if earlier:
+            cache[name] = earlier[0]
+        else:
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as archive:
+                archive.writestr("python/lambdakit_sandbox_stand_in.txt", f"stand-in for the layer {name} names\n")
+            published = lam.publish_layer_version(
+                LayerName=layer_name, Content={"ZipFile": buffer.getvalue()}, Description=description
+            )
+            cache[name] = published["LayerVersionArn"]
         mocks.deployed.append(
             Deployed(
                 "aws:ssm/getParameter:getParameter",
