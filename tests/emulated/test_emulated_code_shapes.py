@@ -18,7 +18,10 @@ from lambdakit.sandbox import Deployment, FunctionCode, HandlerRunner, InvokeRes
 
 FIXTURES = Path(__file__).resolve().parent.parent / "unit" / "code_fixtures"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:node-test:live"
-needs_node = pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None, reason="no node/npm")
+needs_node = pytest.mark.skipif(
+    shutil.which("node") is None or shutil.which("npm") is None,
+    reason="node and npm (Node.js) are not on PATH: the Node.js handlers cannot be built or run",
+)
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/orders@sha256:" + "ab" * 32
 
 
