@@ -21,13 +21,14 @@ from .exceptions import SandboxError
 
 if TYPE_CHECKING:
     from .mocks import MotoMocks, Result
+    from .mocks_base import MocksBase
 
 __all__ = ["CODE_HANDLERS", "CODE_NOT_EMULATED", "function_code_params"]
 
 
-def function_code_params(mocks: MotoMocks, inp: dict[str, Any], fname: str) -> tuple[bytes, dict[str, Any]]:
+def function_code_params(mocks: MocksBase, inp: dict[str, Any], fname: str) -> tuple[bytes, dict[str, Any]]:
     """(the zip bytes, the CreateFunction parameters for the code) of a function's inputs."""
-    from .mocks import archive_bytes
+    from .mocks_base import archive_bytes
 
     if inp.get("code") is not None:
         code = archive_bytes(inp["code"], f"function {fname}")
