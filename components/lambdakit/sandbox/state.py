@@ -7,6 +7,10 @@ is created, updated, replaced or deleted (:mod:`lambdakit.sandbox.diff`).
 
 The record is a JSON file per stack (``<state dir>/<stack>.json``); it also keeps the stack's config set through
 the driver (``set_config``/``remove_config``, as ``pulumi config set`` writes ``Pulumi.<stack>.yaml``).
+
+Secrets never reach the file. A secret input is recorded as the digest of its value (``{"__secret": sha256}``), so a
+changed secret is still an update and an unchanged one is not; in the recorded outputs every secret the run met is
+``[secret]`` (as ``pulumi stack export`` shows ciphertext). The file is readable by its owner only.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+
+from lambdakit.policies._redact import SECRET_SIG, SIG_KEY
+from lambdakit.redact import redact_obj
 
 #: Format version of the state file; a file of another version is refused with its path.
 STATE_VERSION = 1
@@ -41,8 +48,20 @@ def _archive_digest(value: Any) -> str:
     return digest.hexdigest()
 
 
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def without_secrets(value: Any) -> Any:
+    """Outputs -> plain JSON with every secret the run met (``lambdakit.redact``) shown as ``[secret]``."""
+    return normalise(redact_obj(value))
+
+
 def normalise(value: Any) -> Any:
-    """Inputs -> plain JSON: archives and assets by content digest, whole floats as ints, keys sorted."""
+    """Inputs -> plain JSON: archives and assets by content digest, secrets by the digest of their value, whole
+    floats as ints, keys sorted."""
+    if isinstance(value, Mapping) and value.get(SIG_KEY) == SECRET_SIG:
+        return {"__secret": _digest(normalise(value.get("value")))}
     if isinstance(value, pulumi.Archive):
         return {"__archive": _archive_digest(value)}
     if isinstance(value, pulumi.FileAsset):
@@ -162,7 +181,7 @@ class StateStore:
     def save(self, state: StackState) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.path(state.stack)
-        fd, tmp = tempfile.mkstemp(prefix=f".{state.stack}.", suffix=".tmp", dir=self.folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{state.stack}.", suffix=".tmp", dir=self.folder)  # mode 0600
         try:
             with os.fdopen(fd, "w") as out:
                 json.dump(state.to_json(), out, indent=1, sort_keys=False, default=str)

@@ -44,7 +44,7 @@ from .deploy import (
 from .emulator import Sandbox, exported_env
 from .exceptions import DeployError, RuleViolationError, SandboxError, UnknownResourceTypeError
 from .mocks import Deployed
-from .state import ResourceRecord, StackState, StateStore, normalise
+from .state import ResourceRecord, StackState, StateStore, normalise, without_secrets
 from .stateful_updates import FUNCTION, UPDATERS, StatefulUpdates, Updater  # noqa: F401  (re-exported)
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -395,9 +395,9 @@ def _records(mocks: StatefulMocks, run: ProgramRun) -> list[ResourceRecord]:
                 type=d.type,
                 name=d.name,
                 custom=d.custom,
-                inputs=mocks.inputs.get(id(d), normalise(d.state) if not d.custom else {}),
+                inputs=mocks.inputs.get(id(d), without_secrets(d.state) if not d.custom else {}),
                 id=d.id,
-                outputs=normalise(outputs),
+                outputs=without_secrets(outputs),
                 parent=d.parent,
                 emulated=d.emulated,
             )
@@ -417,7 +417,7 @@ def _save_partial(store: StateStore, state: StackState, mocks: StatefulMocks) ->
             custom=d.custom,
             inputs=mocks.inputs.get(id(d), {}),
             id=d.id,
-            outputs=normalise(d.state),
+            outputs=without_secrets(d.state),
             emulated=d.emulated,
         )
         for d in mocks.deployed
