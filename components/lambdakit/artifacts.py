@@ -16,6 +16,7 @@ build products, so ``force_destroy`` lets the stack be destroyed with it.
 from __future__ import annotations
 
 import base64
+import json
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -81,12 +82,32 @@ def validate_artifact(
     return ArtifactPlan(bucket=bucket, key=f"lambdakit/{root.owner}/{digest}.zip")
 
 
+def tls_only_policy(bucket_arn: str) -> str:
+    """A bucket policy that denies every request not made over TLS, to the bucket and its objects."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
+
+
 def create_bucket(service: str, tags: Mapping[str, Any], parent: pulumi.Resource) -> aws.s3.Bucket:
-    """The service's artifact bucket: versioned, encrypted, private, with a lifecycle for replaced artifacts."""
+    """The service's artifact bucket: versioned, encrypted, private, reachable over TLS only (cdk-nag AwsSolutions-S10,
+    Security Hub S3.5), with a lifecycle for replaced artifacts."""
     opts = pulumi.ResourceOptions(parent=parent)
     bucket = aws.s3.Bucket(f"{service}-artifacts", force_destroy=True, tags=dict(tags), opts=opts)
     child = pulumi.ResourceOptions(parent=parent, depends_on=[bucket])
-    aws.s3.BucketPublicAccessBlock(
+    block = aws.s3.BucketPublicAccessBlock(
         f"{service}-artifacts",
         bucket=bucket.id,
         block_public_acls=True,
@@ -94,6 +115,12 @@ def create_bucket(service: str, tags: Mapping[str, Any], parent: pulumi.Resource
         ignore_public_acls=True,
         restrict_public_buckets=True,
         opts=child,
+    )
+    aws.s3.BucketPolicy(
+        f"{service}-artifacts",
+        bucket=bucket.id,
+        policy=bucket.arn.apply(tls_only_policy),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[block]),
     )
     aws.s3.BucketServerSideEncryptionConfiguration(
         f"{service}-artifacts",

@@ -223,3 +223,29 @@ def test_image_service_is_created_by_digest_and_reported_as_not_emulated(sandbox
     assert code["ImageUri"] == IMAGE
     result = sandbox.invoke("img-dev", "live", {})
     assert not result.emulated and "container images are not emulated" in result.error["errorMessage"]
+
+
+def test_the_artifact_bucket_lambdakit_creates_refuses_requests_without_tls(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lambdakit import limits
+
+    monkeypatch.setattr(limits, "ZIPPED_DIRECT_UPLOAD_MAX_BYTES", 10)  # any bundle goes through S3
+    root = tmp_path / "created"
+    (root / "src").mkdir(parents=True)
+    (root / "Pulumi.yaml").write_text("name: created\nruntime: python\n")
+    (root / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (root / "__main__.py").write_text(
+        'from lambdakit import LambdaService\n\nLambdaService("blob", {"code_path": "src"})\n'
+    )
+    (root / "src" / "handler.py").write_text("def handler(event, context):\n    return 'via s3'\n")
+    deployment = deploy(sandbox, root, "dev")
+    s3 = sandbox.client("s3")
+    [bucket] = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("blob-artifacts")]
+    [policy] = [d for d in deployment.deployed if d.type == "aws:s3/bucketPolicy:BucketPolicy"]
+    [deny] = json.loads(policy.state["policy"])["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert not policy.emulated and "plain HTTP" in policy.notes[0], "checked by moto, said plainly not enforced"
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
+    result = sandbox.invoke("blob-dev", "live", {})
+    assert result.ok and json.loads(result.payload) == "via s3"

@@ -296,6 +296,13 @@ def test_a_60_mb_bundle_goes_through_s3_keyed_by_its_hash(deploy: Callable[..., 
     assert all(
         block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     )
+    tls = deployed.one("aws:s3/bucketPolicy:BucketPolicy")
+    [deny] = json.loads(tls.inputs["policy"])["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Resource"] == [bucket.outputs["arn"], f"{bucket.outputs['arn']}/*"], "the bucket and its objects"
+    block_urn = deployed.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").urn
+    assert block_urn in tls.dependencies, "the policy is put after the public access block"
     rule = deployed.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"][0]
     assert rule["noncurrentVersionExpiration"]["noncurrentDays"] == artifacts.NONCURRENT_DAYS
     assert bucket.parent == deployed.one("lambdakit:index:LambdaService").urn

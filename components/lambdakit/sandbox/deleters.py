@@ -146,6 +146,14 @@ DELETERS: dict[str, Deleter] = {
     "aws:s3/bucketNotification:BucketNotification": lambda m, r: m.client("s3").put_bucket_notification_configuration(
         Bucket=r.id, NotificationConfiguration={}
     ),
+    "aws:s3/bucketPolicy:BucketPolicy": lambda m, r: m.client("s3").delete_bucket_policy(Bucket=r.inputs["bucket"]),
+    "aws:s3/bucketVersioning:BucketVersioning": _nothing,  # goes with its bucket
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": lambda m, r: m.client(
+        "s3"
+    ).delete_bucket_encryption(Bucket=r.inputs["bucket"]),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": lambda m, r: m.client(
+        "s3"
+    ).delete_bucket_lifecycle(Bucket=r.inputs["bucket"]),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": lambda m, r: m.client("s3").delete_public_access_block(
         Bucket=r.id
     ),

@@ -59,11 +59,24 @@ def function_code_params(mocks: MocksBase, inp: dict[str, Any], fname: str) -> t
     raise SandboxError(f"function {fname}: no code (code, s3Bucket/s3Key or imageUri)")
 
 
+NOT_ENFORCED_TLS = (
+    "checked by moto, not enforced: the emulator serves plain HTTP, so an aws:SecureTransport deny would refuse "
+    "every request the sandbox makes"
+)
+
+
 def _bucket_config(kind: str) -> Callable[[MotoMocks, str, dict[str, Any]], Result]:
     def handler(mocks: MotoMocks, name: str, inp: dict[str, Any]) -> Result:
         s3 = mocks.client("s3")
         bucket = str(inp["bucket"])
-        if kind == "versioning":
+        if kind == "policy":
+            policy = inp["policy"] if isinstance(inp["policy"], str) else json.dumps(inp["policy"])
+            s3.put_bucket_policy(Bucket=bucket, Policy=policy)  # moto checks the document
+            if "aws:SecureTransport" in policy:
+                # The emulator serves plain HTTP: moto would apply a TLS-only deny to every request the sandbox makes.
+                s3.delete_bucket_policy(Bucket=bucket)
+                return f"{bucket}-policy", {"bucket": bucket}, False, [NOT_ENFORCED_TLS]
+        elif kind == "versioning":
             status = (inp.get("versioningConfiguration") or {}).get("status") or "Enabled"
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": status})
         elif kind == "encryption":
@@ -151,6 +164,7 @@ def _image_build(mocks: MotoMocks, name: str, inp: dict[str, Any]) -> Result:
 
 
 CODE_HANDLERS: dict[str, Callable[[MotoMocks, str, dict[str, Any]], Result]] = {
+    "aws:s3/bucketPolicy:BucketPolicy": _bucket_config("policy"),
     "aws:s3/bucketVersioning:BucketVersioning": _bucket_config("versioning"),
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _bucket_config(
         "encryption"
