@@ -161,8 +161,14 @@ class DefaultMocks(pulumi_mocks.Mocks):
             return None, dict(args.inputs)
         state: dict[str, Any] = dict(args.inputs)
         name = str(state.get("name") or args.name)
+        rid = self._lambda_attributes(args.typ, name, state)
+        if rid is None:
+            rid = _service_attributes(args.typ, name, state)
+        return f"{rid}-id" if rid == name else rid, state
+
+    def _lambda_attributes(self, t: str, name: str, state: dict[str, Any]) -> str | None:
+        """The attributes the provider computes for Lambda's own types; the id, or None for another type."""
         rid = name
-        t = args.typ
         if t == "aws:lambda/function:Function":
             state.setdefault("name", name)
             state["arn"] = _arn("lambda", f"function:{name}")
@@ -187,59 +193,11 @@ class DefaultMocks(pulumi_mocks.Mocks):
             state["arn"] = f"{state['layerArn']}:1"
             state["version"] = "1"
             rid = state["arn"]
-        elif t == "aws:iam/role:Role":
-            state.setdefault("name", name)
-            state["arn"] = _arn("iam", f"role/{name}", region=False)
-        elif t == "aws:iam/policy:Policy":
-            state["arn"] = _arn("iam", f"policy/{name}", region=False)
-        elif t == "aws:cloudwatch/logGroup:LogGroup":
-            state.setdefault("name", name)
-            state["arn"] = _arn("logs", f"log-group:{state['name']}")
-        elif t == "aws:sqs/queue:Queue":
-            qname = str(state.get("name") or name)
-            state["name"] = qname
-            state["arn"] = _arn("sqs", qname)
-            state["url"] = f"https://sqs.{MOCK_REGION}.amazonaws.com/{MOCK_ACCOUNT}/{qname}"
-            rid = state["url"]
-        elif t == "aws:dynamodb/table:Table":
-            state["arn"] = _arn("dynamodb", f"table/{name}")
-            if state.get("streamEnabled"):
-                state["streamArn"] = f"{state['arn']}/stream/2026-01-01T00:00:00.000"
-                state["streamLabel"] = "2026-01-01T00:00:00.000"
-        elif t == "aws:kinesis/stream:Stream":
-            state["arn"] = _arn("kinesis", f"stream/{name}")
-        elif t == "aws:sns/topic:Topic":
-            state["arn"] = _arn("sns", name)
-            rid = state["arn"]
-        elif t == "aws:s3/bucket:Bucket" or t == "aws:s3/bucketV2:BucketV2":
-            state.setdefault("bucket", name)
-            state["arn"] = f"arn:aws:s3:::{state['bucket']}"
-            rid = state["bucket"]
         elif t == "aws:lambda/functionUrl:FunctionUrl":
             state["functionUrl"] = f"https://{name}.lambda-url.{MOCK_REGION}.on.aws/"
-        elif t == "aws:cloudwatch/eventRule:EventRule":
-            bus = state.get("eventBusName") or "default"
-            prefix = "" if bus == "default" else f"{bus}/"
-            state["arn"] = _arn("events", f"rule/{prefix}{name}")
-        elif t == "aws:cloudwatch/metricAlarm:MetricAlarm":
-            state["arn"] = _arn("cloudwatch", f"alarm:{name}")
-        elif t == "aws:cloudwatch/eventBus:EventBus":
-            state["arn"] = _arn("events", f"event-bus/{name}")
-        elif t == "aws:ecr/repository:Repository":
-            state.setdefault("name", name)
-            state["arn"] = _arn("ecr", f"repository/{state['name']}")
-            state["registryId"] = MOCK_ACCOUNT
-            state["repositoryUrl"] = f"{MOCK_ACCOUNT}.dkr.ecr.{MOCK_REGION}.amazonaws.com/{state['name']}"
-        elif t == "docker-build:index:Image":
-            # What a push returns: the digest of the content (here: of the inputs that name it).
-            content = json.dumps({k: state.get(k) for k in ("context", "tags", "platforms")}, sort_keys=True)
-            state["digest"] = "sha256:" + hashlib.sha256(content.encode()).hexdigest()
-            state["ref"] = f"{(state.get('tags') or [name])[0]}@{state['digest']}"
-        elif t == "aws:apigatewayv2/api:Api":
-            state["executionArn"] = f"arn:aws:execute-api:{MOCK_REGION}:{MOCK_ACCOUNT}:{name}"
-        elif "arn" not in state:
-            state["arn"] = _arn(t.split(":")[1].split("/")[0], f"{name}")
-        return f"{rid}-id" if rid == name else rid, state
+        else:
+            return None
+        return rid
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -502,3 +460,59 @@ def describe_failure(exc: BaseException, program_dir: str | os.PathLike[str]) ->
     if isinstance(exc, ValueError | TypeError) or type(exc).__name__ in {"ConfigTypeError", "ConfigMissingError"}:
         return text + (f" ({where})" if where else "")
     return f"{type(exc).__name__}: {text}" + (f" (at {where})" if where else "")
+
+
+def _service_attributes(t: str, name: str, state: dict[str, Any]) -> str:
+    """The attributes the provider computes for the other types the components create; the id."""
+    rid = name
+    if t == "aws:iam/role:Role":
+        state.setdefault("name", name)
+        state["arn"] = _arn("iam", f"role/{name}", region=False)
+    elif t == "aws:iam/policy:Policy":
+        state["arn"] = _arn("iam", f"policy/{name}", region=False)
+    elif t == "aws:cloudwatch/logGroup:LogGroup":
+        state.setdefault("name", name)
+        state["arn"] = _arn("logs", f"log-group:{state['name']}")
+    elif t == "aws:sqs/queue:Queue":
+        qname = str(state.get("name") or name)
+        state["name"] = qname
+        state["arn"] = _arn("sqs", qname)
+        state["url"] = f"https://sqs.{MOCK_REGION}.amazonaws.com/{MOCK_ACCOUNT}/{qname}"
+        rid = state["url"]
+    elif t == "aws:dynamodb/table:Table":
+        state["arn"] = _arn("dynamodb", f"table/{name}")
+        if state.get("streamEnabled"):
+            state["streamArn"] = f"{state['arn']}/stream/2026-01-01T00:00:00.000"
+            state["streamLabel"] = "2026-01-01T00:00:00.000"
+    elif t == "aws:kinesis/stream:Stream":
+        state["arn"] = _arn("kinesis", f"stream/{name}")
+    elif t == "aws:sns/topic:Topic":
+        state["arn"] = _arn("sns", name)
+        rid = state["arn"]
+    elif t == "aws:s3/bucket:Bucket" or t == "aws:s3/bucketV2:BucketV2":
+        state.setdefault("bucket", name)
+        state["arn"] = f"arn:aws:s3:::{state['bucket']}"
+        rid = state["bucket"]
+    elif t == "aws:cloudwatch/eventRule:EventRule":
+        bus = state.get("eventBusName") or "default"
+        prefix = "" if bus == "default" else f"{bus}/"
+        state["arn"] = _arn("events", f"rule/{prefix}{name}")
+    elif t == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        state["arn"] = _arn("cloudwatch", f"alarm:{name}")
+    elif t == "aws:cloudwatch/eventBus:EventBus":
+        state["arn"] = _arn("events", f"event-bus/{name}")
+    elif t == "aws:ecr/repository:Repository":
+        state.setdefault("name", name)
+        state["arn"] = _arn("ecr", f"repository/{state['name']}")
+        state["registryId"] = MOCK_ACCOUNT
+        state["repositoryUrl"] = f"{MOCK_ACCOUNT}.dkr.ecr.{MOCK_REGION}.amazonaws.com/{state['name']}"
+    elif t == "docker-build:index:Image":
+        # What a push returns: the digest of the content (here: of the inputs that name it).
+        content = json.dumps({k: state.get(k) for k in ("context", "tags", "platforms")}, sort_keys=True)
+        state["digest"] = "sha256:" + hashlib.sha256(content.encode()).hexdigest()
+        state["ref"] = f"{(state.get('tags') or [name])[0]}@{state['digest']}"
+    elif t == "aws:apigatewayv2/api:Api":
+        state["executionArn"] = f"arn:aws:execute-api:{MOCK_REGION}:{MOCK_ACCOUNT}:{name}"
+    elif "arn" not in state:
+        state["arn"] = _arn(t.split(":")[1].split("/")[0], f"{name}")
+    return rid
