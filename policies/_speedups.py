@@ -33,7 +33,12 @@ def _run(result: Any) -> None:
 
 
 def install() -> bool:
-    """Patch pulumi_policy's analyzer servicer; returns whether it is patched."""
+    """Patch pulumi_policy's analyzer servicer; returns whether it is patched.
+
+    Why one function of this length: the replacement methods below close over ``m``, the pulumi_policy internals
+    this exact, version-checked release exposes (``_compat.pulumi_policy_internals``); defining them here keeps every
+    patched method bound to what was checked, and each of them is short. Splitting them out would pass ``m`` around.
+    """
     try:
         from google.protobuf import json_format
         from pulumi.runtime import proto

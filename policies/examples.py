@@ -332,7 +332,11 @@ def _without_log_group() -> list[ExampleResource]:
 
 
 def examples() -> dict[str, tuple[Example, Example]]:
-    """Rule name -> (passing example, failing example)."""
+    """Rule name -> (passing example, failing example).
+
+    Why one function of this length: it is declarative data (one entry per rule, built from a few shared values), not
+    logic; a function rather than a constant so that the shared values stay local and every call gets fresh dicts.
+    """
     permission = {"action": "lambda:InvokeFunction", "function": "orders-prod", "qualifier": "live"}
     return {
         "lambda-runtime-deprecated": (
