@@ -251,9 +251,26 @@ def _thresholds(args: argparse.Namespace) -> HealthThresholds:
         raise UsageError(str(exc)) from None
 
 
+def _existing_alias(clients: Any, function_name: str, alias_name: str) -> dict[str, Any]:
+    """The alias, or a usage error naming it when the function or the alias does not exist where we looked."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return dict(clients.lambda_.get_alias(FunctionName=function_name, Name=alias_name))
+    except ClientError as exc:
+        info = exc.response.get("Error", {})
+        if info.get("Code") != "ResourceNotFoundException":
+            raise
+        raise UsageError(
+            f"{function_name}:{alias_name}: no such function or alias ({info.get('Message')}); "
+            "check the function and alias names, the region and the endpoint"
+        ) from None
+
+
 def cmd_canary(args: argparse.Namespace) -> int:
     clients = _clients(args)
     ref = _resolve(args, clients)[0]
+    alias = _existing_alias(clients, ref.function_name, ref.alias_name)
     if args.abort:
         abort_alias(clients.lambda_, ref.function_name, ref.alias_name)
         return EXIT_OK
@@ -262,7 +279,6 @@ def cmd_canary(args: argparse.Namespace) -> int:
     plan, thresholds = _plan(args), _thresholds(args)
     stable = args.stable_version
     if stable is None:
-        alias = clients.lambda_.get_alias(FunctionName=ref.function_name, Name=ref.alias_name)
         stable = str(alias["FunctionVersion"])
     target = AliasTarget(ref.function_name, ref.alias_name, stable_version=stable, new_version=args.new_version)
     try:

@@ -130,6 +130,17 @@ def test_prune_dry_run_then_prune(deployed: tuple[str, Path], capsys: pytest.Cap
     assert versions == ["$LATEST", "4"], versions
 
 
+@pytest.mark.parametrize("extra", [["--abort"], ["--new-version", "2"]])
+def test_canary_on_a_missing_function_is_one_line_naming_it(
+    deployed: tuple[str, Path], capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    url, _ = deployed
+    code, out, err = run(["canary", "--function", "no-such-fn", *extra, "--endpoint-url", url], capsys)
+    assert code == 2, (out, err)
+    [line] = err.strip().splitlines()
+    assert "no-such-fn:live: no such function or alias" in line and "Traceback" not in err, err
+
+
 def test_canary_without_traffic_rolls_back_and_exits_1(
     deployed: tuple[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
