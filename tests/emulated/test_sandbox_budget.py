@@ -57,3 +57,19 @@ def test_release_is_refused_before_up_when_the_account_cannot_afford_its_reserva
     assert "failed at budget" in out, out
     assert "account concurrency 250, unreserved 250 now, 40 after this release" in out, out
     assert "pulumi up" not in out, "nothing may be deployed once the budget says no"
+
+
+def test_a_stopped_sandbox_leaves_moto_without_its_account_settings_route() -> None:
+    """The sandbox answers GetAccountSettings only while it runs: an in-process moto started after it answers as
+    moto always has (the driver then says the endpoint cannot tell), never NotImplementedError."""
+    import moto.awslambda.urls as urls
+    from moto.awslambda.responses import LambdaResponse
+
+    from lambdakit.sandbox.account import ROUTE
+
+    before = dict(urls.url_paths)
+    with Sandbox() as sandbox:
+        assert ROUTE in urls.url_paths
+        assert sandbox.client("lambda").get_account_settings()["AccountLimit"]["ConcurrentExecutions"] > 0
+    assert urls.url_paths == before and ROUTE not in urls.url_paths
+    assert "get_account_settings" not in vars(LambdaResponse)

@@ -16,13 +16,17 @@ ROUTE = r"{0}/(?P<api_version>[^/]+)/account-settings/?$"
 
 
 def install_account_settings(sandbox: Sandbox) -> None:
-    """Route ``GET /2016-08-19/account-settings/`` to an answer from ``sandbox`` (undone by ``sandbox.stop``).
+    """Route ``GET /2016-08-19/account-settings/`` to an answer from ``sandbox`` (undone by ``sandbox.stop``: the
+    route and the method both go, so moto outside the sandbox answers as it always has).
 
     Must run before the emulator serves its first Lambda request: moto builds the service's routes then."""
     import moto.awslambda.urls as urls
     from moto.awslambda.responses import LambdaResponse
 
-    urls.url_paths.setdefault(ROUTE, LambdaResponse.dispatch)
+    # A new route table for as long as the sandbox runs (moto reads the module's table when it builds its routes);
+    # stop() puts the original back, so an in-process moto (mock_aws) started later has no such route.
+    sandbox._patches.append((urls, "url_paths", urls.url_paths))
+    urls.url_paths = {**urls.url_paths, ROUTE: LambdaResponse.dispatch}
 
     def get_account_settings(response: Any) -> Any:
         backend = sandbox.lambda_backend()

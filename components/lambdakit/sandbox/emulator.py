@@ -224,7 +224,11 @@ class Sandbox:
     def stop(self) -> None:
         global _ACTIVE
         for owner, name, original in reversed(self._patches):
-            setattr(owner, name, original)
+            if original is None:  # the patch added a name the owner did not have: take it away again
+                if name in vars(owner):
+                    delattr(owner, name)
+            else:
+                setattr(owner, name, original)
         self._patches.clear()
         if self.runner is not None:
             self.runner.kill_all()
