@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .brokers import DocumentDbSourceArgs, KafkaSourceArgs, MqSourceArgs
     from .dashboard import DashboardServiceArgs, LambdaDashboard, LambdaDashboardArgs
     from .event_sources import SqsSourceArgs, StreamSourceArgs
+    from .file_systems import FileSystemArgs
     from .helpers import AliasMetric, ExistingLambdaService
     from .iam import PolicyStatementArgs
     from .layer import LambdaLayer, LambdaLayerArgs
@@ -59,6 +60,7 @@ _EXPORTS = {
     "DocumentDbSourceArgs": "brokers",
     "EventRuleArgs": "triggers",
     "ExistingLambdaService": "helpers",
+    "FileSystemArgs": "file_systems",
     "FunctionUrlArgs": "triggers",
     "FunctionUrlCorsArgs": "triggers",
     "KafkaSourceArgs": "brokers",
@@ -97,6 +99,7 @@ __all__ = [
     "DocumentDbSourceArgs",
     "EventRuleArgs",
     "ExistingLambdaService",
+    "FileSystemArgs",
     "FunctionUrlArgs",
     "FunctionUrlCorsArgs",
     "InvokerArgs",

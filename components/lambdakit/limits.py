@@ -433,6 +433,40 @@ ALB_LISTENER_ARN_RE = re.compile(
     r"arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/app/[A-Za-z0-9-]+/[0-9a-f]+/[0-9a-f]+", re.ASCII
 )
 
+# --- file systems (issue 13; botocore's Lambda and EFS models) ------------------------------------------------------
+
+#: FunctionConfiguration.FileSystemConfigs: Lambda mounts at most this many file systems per function.
+FILE_SYSTEMS_MAX = _model_max("FileSystemConfigList", 1)
+#: FileSystemConfig.LocalMountPath: ``/mnt/<name>``.
+LOCAL_MOUNT_PATH_MAX = _model_max("LocalMountPath", 160)
+LOCAL_MOUNT_PATH_RE = re.compile(_shapes("lambda")["LocalMountPath"].get("pattern", r"/mnt/[a-zA-Z0-9-_.]+"), re.ASCII)
+#: FileSystemConfig.Arn: the model allows an EFS access point or an S3 Files access point ("A$|^B").
+_FS_ARN_PATTERNS = _shapes("lambda")["FileSystemArn"].get("pattern", "").split("$|^")
+FILE_SYSTEM_CONFIG_ARN_MAX = _model_max("FileSystemArn", 256)
+EFS_ACCESS_POINT_ARN_RE = re.compile(
+    next(
+        (p.rstrip("$") for p in _FS_ARN_PATTERNS if ":elasticfilesystem:" in p),
+        r"arn:aws[a-zA-Z-]*:elasticfilesystem:[a-z0-9-]+:\d{12}:access-point/fsap-[a-f0-9]{17}",
+    ),
+    re.ASCII,
+)
+S3_FILES_ACCESS_POINT_ARN_RE = re.compile(
+    next((p.lstrip("^") for p in _FS_ARN_PATTERNS if ":s3files:" in p), r"arn:aws[-a-z]*:s3files:.+"), re.ASCII
+)
+#: An EFS file system ARN (the ARN form of botocore's EFS ``FileSystemId``).
+EFS_FILE_SYSTEM_ARN_RE = re.compile(
+    r"arn:aws[-a-z]*:elasticfilesystem:[a-z0-9-]+:[0-9]{12}:file-system/fs-[0-9a-f]{8,40}", re.ASCII
+)
+#: EFS ``MountTargetId``.
+EFS_MOUNT_TARGET_ID_RE = re.compile(
+    _shapes("efs")["MountTargetId"].get("pattern", "^fsmt-[0-9a-f]{8,40}$").strip("^$"), re.ASCII
+)
+#: EFS access point ``RootDirectory.Path``: ``/`` or up to four directories below it.
+EFS_ROOT_PATH_MAX = _model_max("Path", 100, "efs")
+EFS_ROOT_PATH_RE = re.compile(
+    _shapes("efs")["Path"].get("pattern", r"^(\/|(\/(?!\.)+[^$#<>;`|&?{}^*/\n]+){1,4})$").strip("^$")
+)
+
 # --- CloudWatch alarms and dashboards ---------------------------------------------------------------------------------
 
 #: PutMetricAlarm: Period x EvaluationPeriods <= 1 day for periods under an hour, <= 7 days otherwise.

@@ -218,6 +218,22 @@ class DefaultMocks(pulumi_mocks.Mocks):
         return {}, []
 
 
+def _efs_mock(typ: str, name: str, state: dict[str, Any]) -> str:
+    """Fill in an EFS file system's, access point's or mount target's computed outputs; return its id."""
+    digest = hashlib.sha256(f"{typ}/{name}".encode()).hexdigest()[:17]
+    kind = typ.split(":")[-1]
+    prefix = {"FileSystem": "fs", "AccessPoint": "fsap", "MountTarget": "fsmt"}.get(kind, "efs")
+    rid = f"{prefix}-{digest}"
+    fs_id = str(state.get("fileSystemId") or rid)
+    state["fileSystemArn"] = _arn("elasticfilesystem", f"file-system/{fs_id}")
+    if kind == "FileSystem":
+        state["arn"] = state["fileSystemArn"]
+    elif kind == "AccessPoint":
+        state["arn"] = _arn("elasticfilesystem", f"access-point/{rid}")
+        state.setdefault("rootDirectory", {"path": "/"})
+    return rid
+
+
 def mock_parameter(name: str) -> str:
     """A plausible value for a public SSM parameter read by the components (offline): the ARN shape of the Powertools
     layer a ``/aws/service/powertools/...`` parameter names, version 1; ``mock-value`` for anything else."""
@@ -513,6 +529,8 @@ def _service_attributes(t: str, name: str, state: dict[str, Any]) -> str:
         state["ref"] = f"{(state.get('tags') or [name])[0]}@{state['digest']}"
     elif t == "aws:apigatewayv2/api:Api":
         state["executionArn"] = f"arn:aws:execute-api:{MOCK_REGION}:{MOCK_ACCOUNT}:{name}"
+    elif t.startswith("aws:efs/"):  # issue 13: EFS ids and ARNs have their own shapes
+        rid = _efs_mock(t, name, state)
     elif "arn" not in state:
         state["arn"] = _arn(t.split(":")[1].split("/")[0], f"{name}")
     return rid

@@ -57,6 +57,14 @@ from .event_sources import (
     create_mappings,
     validate_sources,
 )
+from .file_systems import (
+    FileSystemArgs,
+    FileSystemPlan,
+    file_system_function_args,
+    file_system_statements,
+    file_system_waits,
+    validate_file_system,
+)
 from .function import FunctionPlan, VpcArgs, create_function, create_log_group, validate_function
 from .helpers import AliasMetric, ExistingLambdaService, alias_metric, grant_invoke
 from .hooks import HooksPlan, TrafficHooksArgs, create_hook_permission, validate_hooks
@@ -250,6 +258,10 @@ class LambdaServiceArgs(TypedDict):
     """Powertools, Lambda Insights and ADOT layers for the runtime, architecture and region, resolved when the
     program deploys (Powertools from its public SSM parameters), with the environment and permissions they need;
     counted in the 5-layer limit. Defaults to none."""
+    file_system: NotRequired[FileSystemArgs]
+    """An Amazon EFS access point mounted at `/mnt/<name>` (one per function, as Lambda allows; needs `vpc`), the
+    function created after the mount targets, the role allowed to mount only through that access point. Defaults to
+    none."""
     # --- end issue 13 -----------------------------------------------------------------------------------------------
     code_deploy: NotRequired[CodeDeployArgs]
     """Shift traffic to new versions with CodeDeploy (server side, rolled back on the service's alarms):
@@ -284,6 +296,7 @@ class ServicePlan:
     runtime: RuntimeSettingsPlan = dataclasses.field(default_factory=RuntimeSettingsPlan)
     managed_layers: ManagedLayersPlan = dataclasses.field(default_factory=ManagedLayersPlan)
     codedeploy: CodeDeployPlan | None = None
+    file_system: FileSystemPlan | None = None  # issue 13
     hooks: HooksPlan | None = None
 
     @property
@@ -353,6 +366,7 @@ def validate_service(name: str, args: Any) -> ServicePlan:
             alarm_count=len(alarms.alarms),
         ),
         hooks=validate_hooks(name, a.get("traffic_hooks"), service_function=function.function_name),
+        file_system=validate_file_system(name, a, has_vpc=function.vpc is not None, snap_start=function.snap_start),
         # The bundle is built last: a typo elsewhere should not cost a dependency install first.
         code=validate_code(
             name,
@@ -437,6 +451,7 @@ def _statements(plan: ServicePlan, log_group: aws.cloudwatch.LogGroup, dlq: aws.
         statements.append(statement("EnvironmentKey", ["kms:Decrypt"], plan.function.kms_key_arn))
     statements += broker_statements(plan.brokers)[0]  # issue 13
     statements += insights_statements(plan.managed_layers, log_group.arn)  # issue 13
+    statements += file_system_statements(plan.file_system)  # issue 13
     return statements
 
 
@@ -541,8 +556,11 @@ class LambdaService(pulumi.ComponentResource):
             # The function also names its stack and project, so the tools find a service by name in AWS (and in
             # the sandbox) with nothing exported for them.
             tags={**tags, "lambdakit:stack": pulumi.get_stack(), "lambdakit:project": pulumi.get_project()},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, *waits]),
-            extra=plan.runtime.function_args(),  # issue 13
+            # issue 13: created after the file system's mount targets (terraform-aws-lambda #620)
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[log_group, *waits, *file_system_waits(plan.file_system)]
+            ),
+            extra={**plan.runtime.function_args(), **file_system_function_args(plan.file_system)},  # issue 13
         )
         create_runtime_settings(name, plan.runtime, function, self)  # issue 13
         alias = create_alias(name, plan.alias, function, self)
