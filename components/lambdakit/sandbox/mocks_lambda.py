@@ -21,6 +21,30 @@ from .mocks_base import (
 from .mocks_code import function_code_params
 
 
+def function_url_params(inp: dict[str, Any], fname: str, qualifier: str | None) -> dict[str, Any]:
+    """Create/UpdateFunctionUrlConfig parameters from a function URL's inputs."""
+    cors = inp.get("cors") or {}
+    return _drop_none(
+        {
+            "FunctionName": fname,
+            "Qualifier": qualifier,
+            "AuthType": inp["authorizationType"],
+            "InvokeMode": inp.get("invokeMode"),
+            "Cors": _drop_none(
+                {
+                    "AllowCredentials": cors.get("allowCredentials"),
+                    "AllowHeaders": cors.get("allowHeaders"),
+                    "AllowMethods": cors.get("allowMethods"),
+                    "AllowOrigins": cors.get("allowOrigins"),
+                    "ExposeHeaders": cors.get("exposeHeaders"),
+                    "MaxAge": cors.get("maxAge"),
+                }
+            )
+            or None,
+        }
+    )
+
+
 class LambdaHandlers(MocksBase):
     """Creates Lambda resources in moto as the provider would (same calls, same attributes)."""
 
@@ -282,28 +306,7 @@ class LambdaHandlers(MocksBase):
     def _function_url(self, name: str, inp: dict[str, Any]) -> Result:
         fname, qualifier = split_function(str(inp["functionName"]), inp.get("qualifier"))
         rules.check_qualified("FunctionUrl", name, fname, qualifier, self._aliases(fname))
-        cors = inp.get("cors") or {}
-        url = self.client("lambda").create_function_url_config(
-            **_drop_none(
-                {
-                    "FunctionName": fname,
-                    "Qualifier": qualifier,
-                    "AuthType": inp["authorizationType"],
-                    "InvokeMode": inp.get("invokeMode"),
-                    "Cors": _drop_none(
-                        {
-                            "AllowCredentials": cors.get("allowCredentials"),
-                            "AllowHeaders": cors.get("allowHeaders"),
-                            "AllowMethods": cors.get("allowMethods"),
-                            "AllowOrigins": cors.get("allowOrigins"),
-                            "ExposeHeaders": cors.get("exposeHeaders"),
-                            "MaxAge": cors.get("maxAge"),
-                        }
-                    )
-                    or None,
-                }
-            )
-        )
+        url = self.client("lambda").create_function_url_config(**function_url_params(inp, fname, qualifier))
         function_url = url["FunctionUrl"]
         url_id = function_url.split("//", 1)[-1].split(".", 1)[0]
         state = {"functionUrl": function_url, "functionArn": url["FunctionArn"], "urlId": url_id}

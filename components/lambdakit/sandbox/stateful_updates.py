@@ -11,6 +11,7 @@ from typing import Any
 from . import rules
 from .emulator import FunctionMeta, split_function
 from .mocks import HANDLERS, MotoMocks, _drop_none, _json_text, _tags, queue_attributes
+from .mocks_lambda import function_url_params
 from .state import ResourceRecord
 
 FUNCTION = "aws:lambda/function:Function"
@@ -171,28 +172,7 @@ class StatefulUpdates(MotoMocks):
 
     def _update_function_url(self, name: str, inp: dict[str, Any], record: ResourceRecord, changed: list[str]) -> dict:
         fname, qualifier = split_function(str(inp["functionName"]), inp.get("qualifier"))
-        cors = inp.get("cors") or {}
-        self.client("lambda").update_function_url_config(
-            **_drop_none(
-                {
-                    "FunctionName": fname,
-                    "Qualifier": qualifier,
-                    "AuthType": inp["authorizationType"],
-                    "InvokeMode": inp.get("invokeMode"),
-                    "Cors": _drop_none(
-                        {
-                            "AllowCredentials": cors.get("allowCredentials"),
-                            "AllowHeaders": cors.get("allowHeaders"),
-                            "AllowMethods": cors.get("allowMethods"),
-                            "AllowOrigins": cors.get("allowOrigins"),
-                            "ExposeHeaders": cors.get("exposeHeaders"),
-                            "MaxAge": cors.get("maxAge"),
-                        }
-                    )
-                    or None,
-                }
-            )
-        )
+        self.client("lambda").update_function_url_config(**function_url_params(inp, fname, qualifier))
         return {}
 
     def _put_again(self, name: str, inp: dict[str, Any], record: ResourceRecord, changed: list[str]) -> dict:
