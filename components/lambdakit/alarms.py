@@ -14,6 +14,7 @@ throttles          Throttles, Sum                                          > 0  
 duration           Duration p99 vs share of the timeout                    > 0.8       3 of 3 x 60 s
 concurrency        ConcurrentExecutions, Maximum vs share of reserved      > 0.8       3 of 3 x 60 s
 iterator_age       IteratorAge, Maximum (stream sources only)              > 60 s      3 of 3 x 60 s
+offset_lag         OffsetLag, Maximum (Kafka sources only), in records     > 1000      3 of 3 x 60 s
 dlq_age            SQS ApproximateAgeOfOldestMessage, Maximum (DLQ only)   > 0 s       1 of 1 x 60 s
 dlq_depth          SQS ApproximateNumberOfMessagesVisible, Maximum         > 0         1 of 1 x 60 s
 spillover          ProvisionedConcurrencySpilloverInvocations, Sum         > 0         3 of 3 x 60 s
@@ -96,6 +97,11 @@ class AlarmsArgs(TypedDict):
     iterator_age: NotRequired[AlarmTuningArgs]
     """IteratorAge (Maximum) on the alias for stream sources; threshold is in seconds, > 0. Defaults to on when the
     service has a Kinesis or DynamoDB stream source, threshold 60 s, 3 of 3 periods of 60 s."""
+    offset_lag: NotRequired[AlarmTuningArgs]
+    """OffsetLag (Maximum) on the alias for Amazon MSK and self-managed Kafka sources: how many records the
+    function's consumer group is behind the newest record of its topics (a count of records, not a time); threshold
+    is a record count > 0. Defaults to on when the service has a Kafka source, threshold 1000 records, 3 of 3 periods
+    of 60 s."""
     dlq_age: NotRequired[AlarmTuningArgs]
     """ApproximateAgeOfOldestMessage (Maximum) of the service's dead-letter queue; threshold is in seconds, >= 0.
     Defaults to on when the service has a DLQ, threshold 0 s, 1 of 1 period of 60 s."""
@@ -113,7 +119,7 @@ class _Default:
     threshold: float
     evaluation_periods: int
     bounds: limits.Range
-    applies_to: str  # "function", "reserved", "streams", "dlq", "pc"
+    applies_to: str  # "function", "reserved", "streams", "kafka", "dlq", "pc"
 
 
 _INF = math.inf
@@ -123,6 +129,7 @@ _DEFAULTS: dict[str, _Default] = {
     "duration": _Default(0.8, 3, limits.Range(0, 1, "(a share of the timeout)", low_open=True), "function"),
     "concurrency": _Default(0.8, 3, limits.Range(0, 1, "(a share of reserved concurrency)", low_open=True), "reserved"),
     "iterator_age": _Default(60, 3, limits.Range(0, _INF, "seconds", low_open=True), "streams"),
+    "offset_lag": _Default(1000, 3, limits.Range(0, _INF, "records", low_open=True), "kafka"),
     "dlq_age": _Default(0, 1, limits.Range(0, _INF, "seconds"), "dlq"),
     "dlq_depth": _Default(0, 1, limits.Range(0, _INF, "messages"), "dlq"),
     "spillover": _Default(0, 3, limits.Range(0, _INF, "invocations"), "pc"),
@@ -133,6 +140,7 @@ DEFAULT_PERIOD_SECONDS = limits.METRIC_PERIOD_S
 _NOT_APPLICABLE = {
     "reserved": "the service has no reserved concurrency",
     "streams": "the service has no stream source",
+    "kafka": "the service has no Kafka source",
     "dlq": "the service has no dead-letter queue",
     "pc": "the service has no provisioned concurrency",
 }
@@ -210,6 +218,7 @@ def validate_alarms(
     has_streams: bool,
     has_dlq: bool,
     has_provisioned_concurrency: bool,
+    has_kafka: bool = False,
 ) -> AlarmsPlan:
     """The service's alarm settings -> their plan; raise ``ValueError``/``TypeError`` naming the field and value.
 
@@ -228,6 +237,7 @@ def validate_alarms(
         "function": True,
         "reserved": _has_reserved(reserved_concurrency),
         "streams": has_streams,
+        "kafka": has_kafka,
         "dlq": has_dlq,
         "pc": has_provisioned_concurrency,
     }
@@ -308,6 +318,10 @@ _WATCHES: dict[str, _Watch] = {
     # IteratorAge is in milliseconds.
     "iterator_age": _Watch(
         "AWS/Lambda", "IteratorAge", "Maximum", "alias", "IteratorAge (Maximum) of {resource} is above {t:g} s", 1000
+    ),
+    # OffsetLag is a count of records; the mapping is on the alias, so the alias's dimensions carry it.
+    "offset_lag": _Watch(
+        "AWS/Lambda", "OffsetLag", "Maximum", "alias", "OffsetLag (Maximum) of {resource} is above {t:g} records"
     ),
     "dlq_age": _Watch(
         "AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", "queue",

@@ -335,6 +335,7 @@ def validate_service(name: str, args: Any) -> ServicePlan:
     )
     sources = validate_sources(name, a.get("sqs_sources"), a.get("stream_sources"))
     dlq = validate_dlq(name, a.get("dead_letter_queue"))
+    brokers = validate_broker_sources(name, a.get("kafka_sources"), a.get("mq_sources"), a.get("documentdb_sources"))
     alarms = validate_alarms(
         name,
         {"alarms": a.get("alarms")},
@@ -343,6 +344,7 @@ def validate_service(name: str, args: Any) -> ServicePlan:
         has_streams=any(not isinstance(s, SqsSourcePlan) for s in sources),
         has_dlq=dlq is not None,
         has_provisioned_concurrency=alias.provisioned is not None,
+        has_kafka=bool(brokers.kafka),
     )
     return ServicePlan(
         name=name,
@@ -355,7 +357,7 @@ def validate_service(name: str, args: Any) -> ServicePlan:
         triggers=validate_triggers(name, a),
         runtime=validate_runtime_settings(name, a),
         managed_layers=managed_layers,
-        brokers=validate_broker_sources(name, a.get("kafka_sources"), a.get("mq_sources"), a.get("documentdb_sources")),
+        brokers=brokers,
         alarms=alarms,
         smoke_event=_smoke_event(root.key("smoke_event"), a.get("smoke_event"), consumes=bool(sources)),
         codedeploy=validate_codedeploy(

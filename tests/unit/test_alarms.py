@@ -38,6 +38,7 @@ def context(**overrides: Any) -> dict[str, Any]:
         "timeout": 30,
         "reserved_concurrency": 20,
         "stream_source_count": 1,
+        "kafka_source_count": 1,
         "dlq_queue_name": "orders-dlq",
         "has_provisioned_concurrency": True,
     }
@@ -56,6 +57,7 @@ def build(args: dict[str, Any], ctx: dict[str, Any] | None = None, captured: dic
         has_streams=ctx["stream_source_count"] > 0,
         has_dlq=ctx["dlq_queue_name"] is not None,
         has_provisioned_concurrency=ctx["has_provisioned_concurrency"],
+        has_kafka=ctx["kafka_source_count"] > 0,
     )
     target = AlarmTarget(ctx["function_name"], ctx["alias_name"], ctx["dlq_queue_name"])
     alarms = create_alarms(plan, target, parent)
@@ -118,6 +120,11 @@ def test_thresholds_follow_the_timeout_reserved_concurrency_and_defaults(deploy:
     assert alarms["iterator-age"]["metricName"] == "IteratorAge"
     assert alarms["spillover"]["metricName"] == "ProvisionedConcurrencySpilloverInvocations"
     assert alarms["spillover"]["dimensions"] == ALIAS_DIMS
+    assert alarms["offset-lag"]["metricName"] == "OffsetLag" and alarms["offset-lag"]["namespace"] == "AWS/Lambda"
+    assert alarms["offset-lag"]["statistic"] == "Maximum"
+    assert alarms["offset-lag"]["threshold"] == 1000, "a count of records, not scaled"
+    assert alarms["offset-lag"]["dimensions"] == ALIAS_DIMS, "the Kafka mapping is on the alias"
+    assert alarms["offset-lag"]["evaluationPeriods"] == 3
     for name in ("dlq-age", "dlq-depth"):
         assert alarms[name]["namespace"] == "AWS/SQS", name
         assert alarms[name]["dimensions"] == {"QueueName": "orders-dlq"}, name
@@ -147,7 +154,11 @@ def test_tuning_changes_thresholds_and_windows(deploy: Any) -> None:
 
 def test_alarms_that_do_not_apply_are_not_created(deploy: Any) -> None:
     ctx = context(
-        reserved_concurrency=None, stream_source_count=0, dlq_queue_name=None, has_provisioned_concurrency=False
+        reserved_concurrency=None,
+        stream_source_count=0,
+        kafka_source_count=0,
+        dlq_queue_name=None,
+        has_provisioned_concurrency=False,
     )
     deployed = deploy(lambda: build({}, ctx))
     assert set(alarms_by_name(deployed)) == {"error-rate", "throttles", "duration"}
@@ -232,6 +243,11 @@ INVALID: list[tuple[dict[str, Any], dict[str, Any], str]] = [
     ),
     ({"iterator_age": {"threshold": 0}}, FULL, r"alarms\.iterator_age\.threshold must be > 0 seconds, got 0"),
     (
+        {"offset_lag": {"threshold": 0}},
+        {**FULL, "has_kafka": True},
+        r"alarms\.offset_lag\.threshold must be > 0 records",
+    ),
+    (
         {"throttles": {"period_seconds": 90}},
         FULL,
         r"alarms\.throttles\.period_seconds must be a multiple of 60 .*got 90",
@@ -257,6 +273,11 @@ INVALID: list[tuple[dict[str, Any], dict[str, Any], str]] = [
         {"iterator_age": {"enabled": True}},
         BARE,
         r"alarms\.iterator_age\.enabled is True but the service has no stream source",
+    ),
+    (
+        {"offset_lag": {"enabled": True}},
+        BARE,
+        r"alarms\.offset_lag\.enabled is True but the service has no Kafka source",
     ),
     (
         {"dlq_depth": {"enabled": True}},
@@ -338,3 +359,12 @@ def test_any_alarm_settings_pass_or_fail_with_value_or_type_error(
         )
     except (ValueError, TypeError) as error:
         assert str(error).startswith("orders: "), f"the message must name the service: {error}"
+
+
+def test_offset_lag_applies_only_with_a_kafka_source_and_can_be_tuned(deploy: Any) -> None:
+    without = deploy(lambda: build({}, context(kafka_source_count=0)))
+    assert "offset-lag" not in alarms_by_name(without), "no Kafka source, no OffsetLag alarm"
+    tuned = deploy(lambda: build({"alarms": {"offset_lag": {"threshold": 50_000, "evaluation_periods": 5}}}))
+    alarm = alarms_by_name(tuned)["offset-lag"].inputs
+    assert alarm["threshold"] == 50_000 and alarm["evaluationPeriods"] == 5
+    assert alarm["alarmDescription"] == "OffsetLag (Maximum) of orders-test:live is above 50000 records"

@@ -979,3 +979,17 @@ def test_bad_managed_layers_fail_before_anything_is_registered(
     deploy_error: Any, extra: dict[str, Any], message: str
 ) -> None:
     assert_fails_before_anything(deploy_error, message, **extra)
+
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def test_a_kafka_source_gets_an_offset_lag_alarm_on_the_alias_and_mq_does_not(deploy: Any) -> None:
+    deployed = deploy(lambda: service(kafka_sources=[KAFKA]))
+    alarm = deployed.one(ALARM, "orders-alarm-offset-lag").inputs
+    assert alarm["namespace"] == "AWS/Lambda" and alarm["metricName"] == "OffsetLag"
+    assert alarm["statistic"] == "Maximum" and alarm["threshold"] == 1000
+    assert alarm["dimensions"] == {"FunctionName": "orders-test", "Resource": "orders-test:live"}
+    without = deploy(lambda: service(mq_sources=[MQ]))
+    names = {r.name for r in without.of_type(ALARM)}
+    assert "orders-alarm-offset-lag" not in names and "orders-alarm-error-rate" in names, names
