@@ -18,8 +18,10 @@ list. What is checked, and when:
 
 What cannot be checked from the program: that a root directory without ``creation_info`` exists on the file system
 (the mount fails if it does not), that the function's subnets reach a mount target in their availability zones, and
-that the security groups allow NFS (TCP 2049). With a plain access point ARN, ``root_directory`` is checked by the
-sandbox against the emulated access point only.
+that the security groups allow NFS (TCP 2049); nor, with a plain access point ARN, ``root_directory``. The sandbox
+(:mod:`lambdakit.sandbox.efs`) creates file systems, access points and mount targets in moto, refuses a function whose
+emulated access point's file system has no mount target or whose role may not mount it, and reports the mount itself
+as not emulated.
 
 The function depends on the mount targets: a function created before they are available fails its first invocations
 (terraform-aws-lambda #620). ``aws.efs.MountTarget`` resources become ``depends_on``; mount target ids (``Output`` s of

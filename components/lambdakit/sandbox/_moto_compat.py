@@ -40,6 +40,7 @@ INTERNALS: dict[str, tuple[str, ...]] = {
     "moto.sqs.models": ("sqs_backends",),
     "moto.sns.models": ("sns_backends",),
     "moto.dynamodb.models": ("dynamodb_backends",),
+    "moto.efs.models": ("efs_backends",),
 }
 
 #: Methods the sandbox replaces while it runs: each must be defined on the class itself (the patch saves and restores
@@ -81,6 +82,11 @@ INSTANCE_STATE: dict[str, tuple[str, ...]] = {
     "LayerVersion": ("code_bytes",),
     "EventSourceMapping": ("function_arn",),
 }
+#: The same for moto's EFS models (access point ids are re-keyed, see :func:`give_access_point_id`).
+EFS_INSTANCE_STATE: dict[str, tuple[str, ...]] = {
+    "EFSBackend": ("access_points", "tagging_service"),
+    "AccessPoint": ("access_point_id", "access_point_arn"),
+}
 
 
 def check() -> bool:
@@ -103,6 +109,9 @@ def check() -> bool:
     models = _module("moto.awslambda.models")
     for class_name, attributes in INSTANCE_STATE.items():
         require_instance_attributes(MOTO, require(MOTO, models, class_name, version), attributes)
+    efs_models = _module("moto.efs.models")
+    for class_name, attributes in EFS_INSTANCE_STATE.items():
+        require_instance_attributes(MOTO, require(MOTO, efs_models, class_name, version), attributes)
     return in_range
 
 
@@ -119,3 +128,22 @@ def _module(name: str) -> Any:
 def latest_function(lambda_backend: Any, function_name: str) -> Any:
     """moto's model of ``$LATEST`` of a function (the backend keeps versions in ``_lambdas._functions``)."""
     return lambda_backend._lambdas._functions[function_name]["latest"]
+
+
+def give_access_point_id(account_id: str, region: str, access_point_id: str, new_id: str) -> str:
+    """Re-key an access point in moto's EFS under ``new_id``; returns its new ARN.
+
+    moto names access points ``fsap-`` + 8 hex digits, AWS ``fsap-`` + 17, and Lambda's ``FileSystemArn`` pattern
+    accepts only the latter, so a function could not mount an access point the sandbox made."""
+    from moto.efs.models import efs_backends
+
+    backend = efs_backends[account_id][region]
+    point = backend.access_points.pop(access_point_id)
+    tags = backend.tagging_service.list_tags_for_resource(access_point_id).get("Tags", [])
+    backend.tagging_service.delete_all_tags_for_resource(access_point_id)
+    point.access_point_id = new_id
+    point.access_point_arn = f"{point.access_point_arn.rsplit('/', 1)[0]}/{new_id}"
+    backend.access_points[new_id] = point
+    if tags:
+        backend.tagging_service.tag_resource(new_id, tags)
+    return str(point.access_point_arn)

@@ -178,6 +178,11 @@ DELETERS: dict[str, Deleter] = {
         TargetGroupArn=r.inputs["targetGroupArn"], Targets=[{"Id": r.inputs["targetId"]}]
     ),
     "aws:lb/listenerRule:ListenerRule": lambda m, r: m.client("elbv2").delete_rule(RuleArn=r.id),
+    "aws:efs/fileSystem:FileSystem": lambda m, r: m.client("efs").delete_file_system(FileSystemId=r.id),
+    "aws:efs/accessPoint:AccessPoint": lambda m, r: m.client("efs").delete_access_point(AccessPointId=r.id),
+    "aws:efs/mountTarget:MountTarget": lambda m, r: (
+        m.client("efs").delete_mount_target(MountTargetId=r.id) if r.emulated else None
+    ),
     "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig": _nothing,
     "aws:lambda/functionRecursionConfig:FunctionRecursionConfig": _nothing,
 }

@@ -7,7 +7,7 @@ import base64
 import hashlib
 from typing import Any
 
-from . import rules, wiring
+from . import efs, rules, wiring
 from ._moto_compat import latest_function
 from .emulator import FunctionMeta, split_function
 from .exceptions import SandboxError
@@ -121,6 +121,7 @@ class LambdaHandlers(MocksBase):
             rules.check_role_allows(
                 self.client("iam"), inp["role"], [action], dlq, f"function {fname} DeadLetterConfig"
             )
+        file_system_notes = efs.check_function_file_system(self, fname, inp)  # issue 13: checked, not mounted
         created = lam.create_function(**params)
         meta = FunctionMeta(
             log_group_name=logging_config.get("logGroup") or f"/aws/lambda/{fname}",
@@ -130,7 +131,7 @@ class LambdaHandlers(MocksBase):
             dead_letter_target=(inp.get("deadLetterConfig") or {}).get("targetArn") or "",
         )
         self.sandbox.function_meta[fname] = meta
-        notes: list[str] = []
+        notes: list[str] = list(file_system_notes)
         version = "$LATEST"
         if inp.get("publish"):
             prior = int(self.history.get(fname, 0))
