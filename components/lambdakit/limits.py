@@ -433,6 +433,31 @@ ALB_LISTENER_ARN_RE = re.compile(
     r"arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/app/[A-Za-z0-9-]+/[0-9a-f]+/[0-9a-f]+", re.ASCII
 )
 
+# --- i13-httpapi: API Gateway HTTP APIs (issue 13; botocore's apigatewayv2 model where it states a limit) ----------
+
+HTTP_API_AUTHORIZATION_TYPES = tuple(
+    _shapes("apigatewayv2")["AuthorizationType"].get("enum", ["NONE", "AWS_IAM", "CUSTOM", "JWT"])
+)
+HTTP_API_AUTHORIZER_TTL_S = _r("IntegerWithLengthBetween0And3600", (0, 3600), "seconds", service="apigatewayv2")
+HTTP_API_CORS_MAX_AGE_S = _r("IntegerWithLengthBetweenMinus1And86400", (-1, 86400), "seconds", service="apigatewayv2")
+HTTP_API_INTEGRATION_TIMEOUT_MS = _r("IntegerWithLengthBetween50And30000", (50, 30_000), "ms", service="apigatewayv2")
+#: Route methods of an HTTP API (the route key ``METHOD /path``); ``ANY`` matches every method.
+HTTP_API_METHODS = ("ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+HTTP_API_CORS_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*")
+HTTP_API_PAYLOAD_VERSIONS = ("2.0", "1.0")
+#: The model states these lengths only in its shape names (StringWithLengthBetween1And128, ...And1024, ...And64).
+HTTP_API_NAME_MAX = 128
+HTTP_API_ACCESS_LOG_FORMAT_MAX = 1024
+HTTP_API_SCOPE_MAX = 64
+#: The model gives no range for stage and route throttling (``ThrottlingBurstLimit`` is a bare integer): these are
+#: the account's default quotas across its APIs in a region (10,000 requests per second, a burst of 5,000; adjustable
+#: through Service Quotas), above which a stage limit has no effect.
+HTTP_API_THROTTLE_RATE = Range(0, 10_000, "requests per second")
+HTTP_API_THROTTLE_BURST = Range(0, 5_000, "requests")
+#: Quotas per HTTP API (adjustable): routes, and authorizers.
+HTTP_API_ROUTES_MAX = 300
+HTTP_API_AUTHORIZERS_MAX = 10
+
 # --- file systems (issue 13; botocore's Lambda and EFS models) ------------------------------------------------------
 
 #: FunctionConfiguration.FileSystemConfigs: Lambda mounts at most this many file systems per function.

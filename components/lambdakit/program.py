@@ -529,6 +529,12 @@ def _service_attributes(t: str, name: str, state: dict[str, Any]) -> str:
         state["ref"] = f"{(state.get('tags') or [name])[0]}@{state['digest']}"
     elif t == "aws:apigatewayv2/api:Api":
         state["executionArn"] = f"arn:aws:execute-api:{MOCK_REGION}:{MOCK_ACCOUNT}:{name}"
+        state["apiEndpoint"] = f"https://{name}.execute-api.{MOCK_REGION}.amazonaws.com"  # i13-httpapi
+    elif t == "aws:apigatewayv2/stage:Stage":  # i13-httpapi: what the stage's URL looks like
+        stage = str(state.get("name") or "$default")
+        path = "" if stage == "$default" else f"/{stage}"
+        state["invokeUrl"] = f"https://{state.get('apiId')}.execute-api.{MOCK_REGION}.amazonaws.com{path}"
+        state["arn"] = f"arn:aws:apigateway:{MOCK_REGION}::/apis/{state.get('apiId')}/stages/{stage}"
     elif t.startswith("aws:efs/"):  # issue 13: EFS ids and ARNs have their own shapes
         rid = _efs_mock(t, name, state)
     elif "arn" not in state:

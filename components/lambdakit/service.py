@@ -107,6 +107,8 @@ from .triggers import (
     create_triggers,
     validate_triggers,
 )
+from .triggers.common import Context
+from .triggers.http_api import HttpApiArgs, HttpApiPlan, create_http_api, validate_http_api  # i13-httpapi
 from .validation import Field, optional
 
 __all__ = ["LambdaService", "LambdaServiceArgs", "ServicePlan", "VpcArgs", "validate_service"]
@@ -262,6 +264,11 @@ class LambdaServiceArgs(TypedDict):
     """An Amazon EFS access point mounted at `/mnt/<name>` (one per function, as Lambda allows; needs `vpc`), the
     function created after the mount targets, the role allowed to mount only through that access point. Defaults to
     none."""
+    # --- i13-httpapi
+    http_api: NotRequired[HttpApiArgs]
+    """An API Gateway HTTP API created with the function: routes to the alias (`AWS_IAM` unless they name a JWT or
+    Lambda authorizer; `NONE` only with `allow_unauthenticated`), CORS, a stage with throttling and access logs.
+    Defaults to none (see `api_gateway_triggers` for an API created elsewhere)."""
     # --- end issue 13 -----------------------------------------------------------------------------------------------
     code_deploy: NotRequired[CodeDeployArgs]
     """Shift traffic to new versions with CodeDeploy (server side, rolled back on the service's alarms):
@@ -297,6 +304,7 @@ class ServicePlan:
     managed_layers: ManagedLayersPlan = dataclasses.field(default_factory=ManagedLayersPlan)
     codedeploy: CodeDeployPlan | None = None
     file_system: FileSystemPlan | None = None  # issue 13
+    http_api: HttpApiPlan | None = None  # i13-httpapi
     hooks: HooksPlan | None = None
 
     @property
@@ -369,6 +377,14 @@ def validate_service(name: str, args: Any) -> ServicePlan:
         ),
         hooks=validate_hooks(name, a.get("traffic_hooks"), service_function=function.function_name),
         file_system=validate_file_system(name, a, has_vpc=function.vpc is not None, snap_start=function.snap_start),
+        # --- i13-httpapi: the access-log group takes the function's log retention and KMS key
+        http_api=validate_http_api(
+            name,
+            a.get("http_api"),
+            function_name=function.function_name,
+            log_retention_days=function.logs.retention_days,
+            log_kms_key_id=function.logs.kms_key_id,
+        ),
         # The bundle is built last: a typo elsewhere should not cost a dependency install first.
         code=validate_code(
             name,
@@ -492,6 +508,12 @@ class LambdaService(pulumi.ComponentResource):
     codedeploy_hooks: pulumi.Output[str]
     """The AppSpec hooks as JSON text (`{"BeforeAllowTraffic": <function name>, ...}`), when `code_deploy` is set."""
 
+    http_api_url: pulumi.Output[str]
+    """The HTTP API's invoke URL (`https://<id>.execute-api.<region>.amazonaws.com[/<stage>]`), when `http_api` is
+    set."""
+    http_api_id: pulumi.Output[str]
+    """The HTTP API's id, when `http_api` is set."""
+
     # --- issue 13: the helpers a CDK user expects (see lambdakit.helpers) -----------------------------------------
     def grant_invoke(self, grantee: Any, *, name: str | None = None, source_arn: Any = None) -> pulumi.Resource:
         """Let ``grantee`` invoke the alias: an ``aws.iam.Role`` gets an inline policy on the alias ARN; an account id
@@ -585,10 +607,15 @@ class LambdaService(pulumi.ComponentResource):
             role_path=plan.role.path,
         )
         triggers = create_triggers(plan.triggers, target, self)
+        # --- i13-httpapi
+        http_api = None if plan.http_api is None else create_http_api(Context(name, target, self), plan.http_api, tags)
         alarms = create_alarms(
             plan.alarms, AlarmTarget(function.name, alias.name, dlq.name if dlq is not None else None, tags), self
         )
         self._outputs(plan, function, alias, role_arn, log_group, dlq, triggers.function_url, alarms)
+        none: Any = pulumi.Output.from_input(None)  # i13-httpapi
+        self.http_api_url = none if http_api is None else http_api.url
+        self.http_api_id = none if http_api is None else http_api.api.id
         self._codedeploy(plan, alias, alarms)
 
     def _outputs(
@@ -654,4 +681,6 @@ OUTPUT_KEYS = (
     "codedeploy_hooks",
     "pre_traffic_hook",
     "post_traffic_hook",
+    "http_api_url",  # i13-httpapi
+    "http_api_id",
 )
