@@ -13,7 +13,7 @@ import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -96,17 +96,20 @@ from .runtime_settings import (
 from .triggers import (
     AlbTargetArgs,
     ApiGatewayTriggerArgs,
+    CognitoTriggerArgs,
     EventRuleArgs,
     FunctionUrlArgs,
     InvokerArgs,
     S3TriggerArgs,
     ScheduleArgs,
+    SesRuleArgs,
     SnsTriggerArgs,
     TriggersPlan,
     TriggerTarget,
     create_triggers,
     validate_triggers,
 )
+from .triggers.cognito import cognito_lambda_config, cognito_statements  # i13-cogses
 from .validation import Field, optional
 
 __all__ = ["LambdaService", "LambdaServiceArgs", "ServicePlan", "VpcArgs", "validate_service"]
@@ -261,6 +264,14 @@ class LambdaServiceArgs(TypedDict):
     file_system: NotRequired[FileSystemArgs]
     """An Amazon EFS access point mounted at `/mnt/<name>` (one per function, as Lambda allows; needs `vpc`), the
     function created after the mount targets, the role allowed to mount only through that access point. Defaults to
+    none."""
+    # --- i13-cogses: Cognito user pool triggers and SES receipt rules
+    cognito_triggers: NotRequired[Sequence[CognitoTriggerArgs]]
+    """Amazon Cognito user pools allowed to invoke the alias as their triggers (`pre_sign_up`, ...). The pool's
+    `lambda_config` is a property of the pool: pass `service.cognito_lambda_config(pool)` as the pool's
+    `lambda_config`. Defaults to none."""
+    ses_rules: NotRequired[Sequence[SesRuleArgs]]
+    """Amazon SES receipt rules, added to an existing rule set, whose Lambda action invokes the alias. Defaults to
     none."""
     # --- end issue 13 -----------------------------------------------------------------------------------------------
     code_deploy: NotRequired[CodeDeployArgs]
@@ -452,6 +463,7 @@ def _statements(plan: ServicePlan, log_group: aws.cloudwatch.LogGroup, dlq: aws.
     statements += broker_statements(plan.brokers)[0]  # issue 13
     statements += insights_statements(plan.managed_layers, log_group.arn)  # issue 13
     statements += file_system_statements(plan.file_system)  # issue 13
+    statements += cognito_statements(plan.triggers.cognito)  # i13-cogses
     return statements
 
 
@@ -518,6 +530,17 @@ class LambdaService(pulumi.ComponentResource):
         triggers (``alias_arn``), ``grant_invoke`` and ``metric``. Creates nothing by itself."""
         return ExistingLambdaService(name, function, alias_name)
 
+    # --- i13-cogses
+    def cognito_lambda_config(self, user_pool: Any = None) -> aws.cognito.UserPoolLambdaConfigArgsDict:
+        """The ``lambda_config`` to set on the ``aws.cognito.UserPool`` named in ``cognito_triggers`` (by its
+        ``user_pool_arn`` or ``user_pool_id``; may be left out when only one pool is listed): the alias ARN per
+        trigger, plus ``pre_token_generation_config`` and ``kms_key_id`` where they apply. Its values wait for the
+        permission, so a pool created from it is created after the pool may invoke the alias."""
+        return cast(
+            aws.cognito.UserPoolLambdaConfigArgsDict,
+            cognito_lambda_config(self._name, self._cognito_configs, user_pool),
+        )
+
     # --- end issue 13 ---------------------------------------------------------------------------------------------
     pre_traffic_hook: pulumi.Output[str]
     """The pre-traffic hook function, when one was named (read by `lambdakit release`)."""
@@ -583,6 +606,7 @@ class LambdaService(pulumi.ComponentResource):
             role_path=plan.role.path,
         )
         triggers = create_triggers(plan.triggers, target, self)
+        self._cognito_configs = triggers.cognito_lambda_configs  # i13-cogses
         alarms = create_alarms(
             plan.alarms, AlarmTarget(function.name, alias.name, dlq.name if dlq is not None else None, tags), self
         )
