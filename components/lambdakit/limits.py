@@ -457,6 +457,35 @@ HTTP_API_THROTTLE_BURST = Range(0, 5_000, "requests")
 #: Quotas per HTTP API (adjustable): routes, and authorizers.
 HTTP_API_ROUTES_MAX = 300
 HTTP_API_AUTHORIZERS_MAX = 10
+# --- i13-cogses: Cognito user pool triggers and SES receipt rules (botocore's cognito-idp and SES models) -------------
+
+_COGNITO = _shapes("cognito-idp")
+#: A user pool id, ``<region>_<letters and digits>`` (``UserPoolIdType``).
+COGNITO_USER_POOL_ID_RE = re.compile(_COGNITO["UserPoolIdType"].get("pattern", r"[\w-]+_[0-9a-zA-Z]+"), re.ASCII)
+COGNITO_USER_POOL_ID_MAX = _model_max("UserPoolIdType", 55, "cognito-idp")
+#: A user pool ARN: ``arn:<partition>:cognito-idp:<region>:<account>:userpool/<pool id>``.
+COGNITO_USER_POOL_ARN_RE = re.compile(
+    r"arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:[0-9]{12}:userpool/" + COGNITO_USER_POOL_ID_RE.pattern, re.ASCII
+)
+#: ``PreTokenGenerationConfig.LambdaVersion``: the event version the pre token generation trigger receives.
+COGNITO_PRE_TOKEN_VERSIONS: tuple[str, ...] = tuple(
+    _COGNITO.get("PreTokenGenerationLambdaVersionType", {}).get("enum", ["V1_0", "V2_0", "V3_0"])
+)
+#: ``CustomEmailSender``/``CustomSMSSender`` ``LambdaVersion``: custom senders must use ``V1_0``.
+COGNITO_CUSTOM_SENDER_VERSION: str = _COGNITO.get("CustomEmailSenderLambdaVersionType", {}).get("enum", ["V1_0"])[0]
+_SES = _shapes("ses")
+#: ``LambdaAction.InvocationType`` (``Event``, or ``RequestResponse``, which SES abandons after 30 seconds).
+SES_INVOCATION_TYPES: tuple[str, ...] = tuple(_SES["InvocationType"].get("enum", ["Event", "RequestResponse"]))
+#: ``ReceiptRule.TlsPolicy``.
+SES_TLS_POLICIES: tuple[str, ...] = tuple(_SES["TlsPolicy"].get("enum", ["Require", "Optional"]))
+#: Receipt rule and rule set names: ASCII letters, digits, ``_``, ``-`` and ``.``, starting and ending with a letter or
+#: digit, at most 64 characters (the ``ReceiptRule.Name`` documentation; the model states no pattern).
+SES_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9])?", re.ASCII)
+SES_NAME_MAX = 64
+#: Recipients (addresses or domains) in one receipt rule (SES quotas: 100 per rule).
+SES_RECIPIENTS_MAX = 100
+#: RequestResponse invocations time out after this many seconds (``LambdaAction.InvocationType`` documentation).
+SES_REQUEST_RESPONSE_TIMEOUT_S = 30
 
 # --- file systems (issue 13; botocore's Lambda and EFS models) ------------------------------------------------------
 

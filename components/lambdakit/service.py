@@ -13,7 +13,7 @@ import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -96,11 +96,13 @@ from .runtime_settings import (
 from .triggers import (
     AlbTargetArgs,
     ApiGatewayTriggerArgs,
+    CognitoTriggerArgs,
     EventRuleArgs,
     FunctionUrlArgs,
     InvokerArgs,
     S3TriggerArgs,
     ScheduleArgs,
+    SesRuleArgs,
     SnsTriggerArgs,
     TriggersPlan,
     TriggerTarget,
@@ -109,6 +111,7 @@ from .triggers import (
 )
 from .triggers.common import Context
 from .triggers.http_api import HttpApiArgs, HttpApiPlan, create_http_api, validate_http_api  # i13-httpapi
+from .triggers.cognito import cognito_lambda_config, cognito_statements  # i13-cogses
 from .validation import Field, optional
 
 __all__ = ["LambdaService", "LambdaServiceArgs", "ServicePlan", "VpcArgs", "validate_service"]
@@ -269,6 +272,14 @@ class LambdaServiceArgs(TypedDict):
     """An API Gateway HTTP API created with the function: routes to the alias (`AWS_IAM` unless they name a JWT or
     Lambda authorizer; `NONE` only with `allow_unauthenticated`), CORS, a stage with throttling and access logs.
     Defaults to none (see `api_gateway_triggers` for an API created elsewhere)."""
+    # --- i13-cogses: Cognito user pool triggers and SES receipt rules
+    cognito_triggers: NotRequired[Sequence[CognitoTriggerArgs]]
+    """Amazon Cognito user pools allowed to invoke the alias as their triggers (`pre_sign_up`, ...). The pool's
+    `lambda_config` is a property of the pool: pass `service.cognito_lambda_config(pool)` as the pool's
+    `lambda_config`. Defaults to none."""
+    ses_rules: NotRequired[Sequence[SesRuleArgs]]
+    """Amazon SES receipt rules, added to an existing rule set, whose Lambda action invokes the alias. Defaults to
+    none."""
     # --- end issue 13 -----------------------------------------------------------------------------------------------
     code_deploy: NotRequired[CodeDeployArgs]
     """Shift traffic to new versions with CodeDeploy (server side, rolled back on the service's alarms):
@@ -470,6 +481,7 @@ def _statements(plan: ServicePlan, log_group: aws.cloudwatch.LogGroup, dlq: aws.
     statements += broker_statements(plan.brokers)[0]  # issue 13
     statements += insights_statements(plan.managed_layers, log_group.arn)  # issue 13
     statements += file_system_statements(plan.file_system)  # issue 13
+    statements += cognito_statements(plan.triggers.cognito)  # i13-cogses
     return statements
 
 
@@ -542,6 +554,17 @@ class LambdaService(pulumi.ComponentResource):
         triggers (``alias_arn``), ``grant_invoke`` and ``metric``. Creates nothing by itself."""
         return ExistingLambdaService(name, function, alias_name)
 
+    # --- i13-cogses
+    def cognito_lambda_config(self, user_pool: Any = None) -> aws.cognito.UserPoolLambdaConfigArgsDict:
+        """The ``lambda_config`` to set on the ``aws.cognito.UserPool`` named in ``cognito_triggers`` (by its
+        ``user_pool_arn`` or ``user_pool_id``; may be left out when only one pool is listed): the alias ARN per
+        trigger, plus ``pre_token_generation_config`` and ``kms_key_id`` where they apply. Its values wait for the
+        permission, so a pool created from it is created after the pool may invoke the alias."""
+        return cast(
+            aws.cognito.UserPoolLambdaConfigArgsDict,
+            cognito_lambda_config(self._name, self._cognito_configs, user_pool),
+        )
+
     # --- end issue 13 ---------------------------------------------------------------------------------------------
     pre_traffic_hook: pulumi.Output[str]
     """The pre-traffic hook function, when one was named (read by `lambdakit release`)."""
@@ -609,6 +632,7 @@ class LambdaService(pulumi.ComponentResource):
         triggers = create_triggers(plan.triggers, target, self)
         # --- i13-httpapi
         http_api = None if plan.http_api is None else create_http_api(Context(name, target, self), plan.http_api, tags)
+        self._cognito_configs = triggers.cognito_lambda_configs  # i13-cogses
         alarms = create_alarms(
             plan.alarms, AlarmTarget(function.name, alias.name, dlq.name if dlq is not None else None, tags), self
         )

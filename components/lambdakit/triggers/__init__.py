@@ -1,4 +1,5 @@
-"""Push triggers for a ``LambdaService``: S3, EventBridge (rules and Scheduler), API Gateway, Function URL and SNS.
+"""Push triggers for a ``LambdaService``: S3, EventBridge (rules and Scheduler), API Gateway, Function URL, SNS,
+ALB target groups, Cognito user pools and SES receipt rules.
 
 Every trigger targets the service's alias, never ``$LATEST`` or the unqualified function, so that a canary's
 traffic split applies to pushed events too. Each ``aws:lambda/permission:Permission`` is qualified with the alias
@@ -37,6 +38,7 @@ from .api_gateway import (
     create_api_gateway_triggers,
     validate_api_gateway_triggers,
 )
+from .cognito import CognitoTriggerArgs, CognitoTriggerPlan, create_cognito_triggers, validate_cognito_triggers
 from .common import Context, TriggerOutputs, TriggerTarget
 from .event_rules import EventRuleArgs, EventRulePlan, create_event_rules, validate_event_rules
 from .function_url import (
@@ -49,6 +51,7 @@ from .function_url import (
 from .invokers import InvokerArgs, InvokerPlan, create_invokers, validate_invokers
 from .s3 import S3BucketPlan, S3TriggerArgs, create_s3_triggers, validate_s3_triggers
 from .scheduled import ScheduleArgs, SchedulePlan, create_schedules, validate_schedules
+from .ses import SesRuleArgs, SesRulePlan, create_ses_rules, validate_ses_rules
 from .sns import SnsTriggerArgs, SnsTriggerPlan, create_sns_triggers, validate_sns_triggers
 
 __all__ = [
@@ -57,12 +60,14 @@ __all__ = [
     "AlbHealthCheckArgs",
     "AlbTargetArgs",
     "ApiGatewayTriggerArgs",
+    "CognitoTriggerArgs",
     "EventRuleArgs",
     "FunctionUrlArgs",
     "FunctionUrlCorsArgs",
     "InvokerArgs",
     "S3TriggerArgs",
     "ScheduleArgs",
+    "SesRuleArgs",
     "SnsTriggerArgs",
     "TriggerOutputs",
     "TriggerTarget",
@@ -81,6 +86,9 @@ TRIGGER_FIELDS = (
     "sns_triggers",
     "allowed_invokers",
     "alb_targets",
+    # --- i13-cogses
+    "cognito_triggers",
+    "ses_rules",
 )
 
 
@@ -97,11 +105,15 @@ class TriggersPlan:
     sns: tuple[SnsTriggerPlan, ...] = ()
     invokers: tuple[InvokerPlan, ...] = ()
     alb: tuple[AlbTargetPlan, ...] = ()
+    # --- i13-cogses
+    cognito: tuple[CognitoTriggerPlan, ...] = ()
+    ses: tuple[SesRulePlan, ...] = ()
 
     @property
     def empty(self) -> bool:
         kinds = (self.s3, self.schedules, self.event_rules, self.api_gateway, self.sns, self.invokers, self.alb)
-        return not any(kinds) and self.function_url is None
+        mine = (self.cognito, self.ses)  # i13-cogses
+        return not any(kinds) and not any(mine) and self.function_url is None
 
 
 def validate_triggers(service: str, args: Mapping[str, Any]) -> TriggersPlan:
@@ -122,6 +134,9 @@ def validate_triggers(service: str, args: Mapping[str, Any]) -> TriggersPlan:
         sns=validate_sns_triggers(service, listed("sns_triggers")),
         invokers=validate_invokers(service, listed("allowed_invokers")),
         alb=validate_alb_targets(service, listed("alb_targets")),
+        # --- i13-cogses
+        cognito=validate_cognito_triggers(service, listed("cognito_triggers")),
+        ses=validate_ses_rules(service, listed("ses_rules")),
     )
 
 
@@ -139,4 +154,7 @@ def create_triggers(plan: TriggersPlan, target: TriggerTarget, parent: pulumi.Re
     create_sns_triggers(ctx, plan.sns)
     create_invokers(ctx, plan.invokers)
     create_alb_targets(ctx, plan.alb)
+    # --- i13-cogses
+    create_cognito_triggers(ctx, plan.cognito)
+    create_ses_rules(ctx, plan.ses)
     return ctx.out

@@ -54,6 +54,12 @@ class TriggerOutputs:
     target_groups: list[aws.lb.TargetGroup] = field(default_factory=list)
     target_group_attachments: list[aws.lb.TargetGroupAttachment] = field(default_factory=list)
     listener_rules: list[aws.lb.ListenerRule] = field(default_factory=list)
+    # --- i13-cogses
+    receipt_rules: list[aws.ses.ReceiptRule] = field(default_factory=list)
+    cognito_lambda_configs: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    """Per user pool (as named in ``cognito_triggers``): its ``lambda_config`` naming the alias."""
+    cognito_pool_arns: dict[Any, pulumi.Output[str]] = field(default_factory=dict)
+    """Per user pool (as named in ``cognito_triggers``): its ARN."""
 
     @property
     def resources(self) -> list[pulumi.Resource]:
@@ -70,6 +76,7 @@ class TriggerOutputs:
             *self.target_groups,
             *self.target_group_attachments,
             *self.listener_rules,
+            *self.receipt_rules,  # i13-cogses
         ]
 
 
