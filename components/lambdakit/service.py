@@ -99,6 +99,8 @@ from .triggers import (
     EventRuleArgs,
     FunctionUrlArgs,
     InvokerArgs,
+    IotRuleArgs,  # i13-logsiot
+    LogSubscriptionArgs,  # i13-logsiot
     S3TriggerArgs,
     ScheduleArgs,
     SnsTriggerArgs,
@@ -262,6 +264,12 @@ class LambdaServiceArgs(TypedDict):
     """An Amazon EFS access point mounted at `/mnt/<name>` (one per function, as Lambda allows; needs `vpc`), the
     function created after the mount targets, the role allowed to mount only through that access point. Defaults to
     none."""
+    # --- i13-logsiot: CloudWatch Logs subscription filters and IoT topic rules
+    log_subscriptions: NotRequired[Sequence[LogSubscriptionArgs]]
+    """CloudWatch Logs subscription filters that deliver a log group's matching events to the alias (at most 2 per log
+    group; never the function's own). Defaults to none."""
+    iot_rules: NotRequired[Sequence[IotRuleArgs]]
+    """AWS IoT topic rules whose action invokes the alias with the selected message. Defaults to none."""
     # --- end issue 13 -----------------------------------------------------------------------------------------------
     code_deploy: NotRequired[CodeDeployArgs]
     """Shift traffic to new versions with CodeDeploy (server side, rolled back on the service's alarms):
@@ -352,7 +360,7 @@ def validate_service(name: str, args: Any) -> ServicePlan:
         sources=sources,
         async_invoke=validate_async(name, a.get("async_invoke")),
         dlq=dlq,
-        triggers=validate_triggers(name, a),
+        triggers=validate_triggers(name, a, function.function_name),
         runtime=validate_runtime_settings(name, a),
         managed_layers=managed_layers,
         brokers=validate_broker_sources(name, a.get("kafka_sources"), a.get("mq_sources"), a.get("documentdb_sources")),

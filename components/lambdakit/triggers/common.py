@@ -54,6 +54,11 @@ class TriggerOutputs:
     target_groups: list[aws.lb.TargetGroup] = field(default_factory=list)
     target_group_attachments: list[aws.lb.TargetGroupAttachment] = field(default_factory=list)
     listener_rules: list[aws.lb.ListenerRule] = field(default_factory=list)
+    # --- i13-logsiot: CloudWatch Logs subscription filters and IoT topic rules
+    log_subscription_filters: list[aws.cloudwatch.LogSubscriptionFilter] = field(default_factory=list)
+    topic_rules: list[aws.iot.TopicRule] = field(default_factory=list)
+    iot_error_roles: list[aws.iam.Role] = field(default_factory=list)
+    iot_error_policies: list[aws.iam.RolePolicy] = field(default_factory=list)
 
     @property
     def resources(self) -> list[pulumi.Resource]:
@@ -70,6 +75,11 @@ class TriggerOutputs:
             *self.target_groups,
             *self.target_group_attachments,
             *self.listener_rules,
+            # --- i13-logsiot
+            *self.log_subscription_filters,
+            *self.iot_error_roles,
+            *self.iot_error_policies,
+            *self.topic_rules,
         ]
 
 
