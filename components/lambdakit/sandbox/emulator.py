@@ -32,7 +32,7 @@ from botocore.config import Config
 
 from lambdakit.program import MOCK_ACCOUNT, MOCK_REGION
 
-from . import aws_rules
+from . import aws_rules, push_triggers
 from .exceptions import SandboxError
 from .runner import FunctionCode, HandlerRunner, InvokeResult
 
@@ -573,6 +573,7 @@ class Sandbox:
         self._patch(LambdaResponse, "delete_function_event_invoke_config", delete_event_invoke_config)
         self._patch(LambdaResponse, "list_function_event_invoke_configs", list_event_invoke_configs)
         aws_rules.install(self._patch)
+        push_triggers.install(self, self._patch)  # i13-logsiot: log deliveries to the subscribed alias
         from .account import install_account_settings
 
         install_account_settings(self)
