@@ -521,6 +521,34 @@ EFS_ROOT_PATH_RE = re.compile(
     _shapes("efs")["Path"].get("pattern", r"^(\/|(\/(?!\.)+[^$#<>;`|&?{}^*/\n]+){1,4})$").strip("^$")
 )
 
+# --- i13-logsiot: CloudWatch Logs subscription filters, IoT topic rules (issue 13; botocore's Logs and IoT models) --
+
+#: PutSubscriptionFilter: the filter pattern (empty matches every event), the filter's name, the log group's name.
+LOG_FILTER_PATTERN_MAX = _model_max("FilterPattern", 1024, "logs")
+LOG_FILTER_NAME_MAX = _model_max("FilterName", 512, "logs")
+LOG_FILTER_NAME_RE = re.compile(_shapes("logs")["FilterName"].get("pattern", r"[^:*]*"))
+LOG_GROUP_NAME_MAX = _model_max("LogGroupName", 512, "logs")
+LOG_GROUP_NAME_RE = re.compile(_shapes("logs")["LogGroupName"].get("pattern", r"[\.\-_/#A-Za-z0-9]+"), re.ASCII)
+#: A log group ARN (``:*`` at the end is the form IAM and Lambda permissions use; the group is the part before it).
+LOG_GROUP_ARN_RE = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):logs:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):log-group:(?P<name>[^:*]+)(:\*)?",
+    re.ASCII,
+)
+#: "Each log group can have up to two subscription filters associated with it" (PutSubscriptionFilter; not a quota
+#: that can be raised).
+LOG_SUBSCRIPTIONS_PER_GROUP = 2
+#: The service principal CloudWatch Logs invokes Lambda destinations as (the AWS docs' current form; the regional
+#: ``logs.<region>.amazonaws.com`` of older docs is still accepted by the sandbox and the policy pack).
+LOGS_PRINCIPAL = "logs.amazonaws.com"
+#: CreateTopicRule: rule names (botocore's IoT model ``RuleName``).
+IOT_RULE_NAME_MAX = _model_max("RuleName", 128, "iot")
+IOT_RULE_NAME_RE = re.compile(_shapes("iot")["RuleName"].get("pattern", "^[a-zA-Z0-9_]+$").strip("^$"), re.ASCII)
+#: The versions of the IoT SQL rules engine (AWS IoT SQL reference, "SQL versions"; the model has no enum).
+IOT_SQL_VERSIONS = ("2016-03-23", "2015-10-08", "beta")
+#: A topic rule's actions: 0-10 (TopicRulePayload.actions); lambdakit sends one, to the alias.
+IOT_RULE_ACTIONS_MAX = 10
+IOT_PRINCIPAL = "iot.amazonaws.com"
+
 # --- CloudWatch alarms and dashboards ---------------------------------------------------------------------------------
 
 #: PutMetricAlarm: Period x EvaluationPeriods <= 1 day for periods under an hour, <= 7 days otherwise.

@@ -100,6 +100,8 @@ from .triggers import (
     EventRuleArgs,
     FunctionUrlArgs,
     InvokerArgs,
+    IotRuleArgs,  # i13-logsiot
+    LogSubscriptionArgs,  # i13-logsiot
     S3TriggerArgs,
     ScheduleArgs,
     SesRuleArgs,
@@ -109,9 +111,9 @@ from .triggers import (
     create_triggers,
     validate_triggers,
 )
+from .triggers.cognito import cognito_lambda_config, cognito_statements  # i13-cogses
 from .triggers.common import Context
 from .triggers.http_api import HttpApiArgs, HttpApiPlan, create_http_api, validate_http_api  # i13-httpapi
-from .triggers.cognito import cognito_lambda_config, cognito_statements  # i13-cogses
 from .validation import Field, optional
 
 __all__ = ["LambdaService", "LambdaServiceArgs", "ServicePlan", "VpcArgs", "validate_service"]
@@ -280,6 +282,12 @@ class LambdaServiceArgs(TypedDict):
     ses_rules: NotRequired[Sequence[SesRuleArgs]]
     """Amazon SES receipt rules, added to an existing rule set, whose Lambda action invokes the alias. Defaults to
     none."""
+    # --- i13-logsiot: CloudWatch Logs subscription filters and IoT topic rules
+    log_subscriptions: NotRequired[Sequence[LogSubscriptionArgs]]
+    """CloudWatch Logs subscription filters that deliver a log group's matching events to the alias (at most 2 per log
+    group; never the function's own). Defaults to none."""
+    iot_rules: NotRequired[Sequence[IotRuleArgs]]
+    """AWS IoT topic rules whose action invokes the alias with the selected message. Defaults to none."""
     # --- end issue 13 -----------------------------------------------------------------------------------------------
     code_deploy: NotRequired[CodeDeployArgs]
     """Shift traffic to new versions with CodeDeploy (server side, rolled back on the service's alarms):
@@ -373,7 +381,7 @@ def validate_service(name: str, args: Any) -> ServicePlan:
         sources=sources,
         async_invoke=validate_async(name, a.get("async_invoke")),
         dlq=dlq,
-        triggers=validate_triggers(name, a),
+        triggers=validate_triggers(name, a, function.function_name),
         runtime=validate_runtime_settings(name, a),
         managed_layers=managed_layers,
         brokers=brokers,

@@ -47,7 +47,7 @@ INTERNALS: dict[str, tuple[str, ...]] = {
 #: the class's own attribute).
 PATCHED: dict[str, dict[str, tuple[str, ...]]] = {
     "moto.awslambda.models": {
-        "LambdaBackend": ("invoke", "create_event_source_mapping", "send_dynamodb_items"),
+        "LambdaBackend": ("invoke", "create_event_source_mapping", "send_dynamodb_items", "send_log_event"),
         "LambdaFunction": ("invoke", "get_configuration"),
     },
     "moto.awslambda_simple.models": {"LambdaSimpleBackend": ("invoke",)},

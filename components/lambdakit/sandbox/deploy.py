@@ -24,7 +24,7 @@ from typing import Any
 
 from lambdakit.program import MOCK_ACCOUNT, MOCK_REGION, DefaultMocks, ProgramRun, run_program
 
-from . import events, rules
+from . import events, push_triggers, rules
 from .emulator import Sandbox, exported_env, split_function
 from .exceptions import DeployError, UnknownResourceTypeError
 from .mocks import HANDLERS, Deployed, MotoMocks, provider_call
@@ -37,7 +37,7 @@ SERVICE_COMPONENT = "lambdakit:index:LambdaService"
 class Trigger:
     """One way the function is invoked, as wired in the emulator."""
 
-    kind: str  # sqs | dynamodb | kinesis | url | http | schedule | s3 | sns | alb | invoke
+    kind: str  # sqs | dynamodb | kinesis | url | http | schedule | s3 | sns | alb | logs | iot | invoke
     source: str  # short name of the source (queue, table, rule, bucket, principal)
     source_arn: str
     qualifier: str | None
@@ -446,7 +446,10 @@ def _permission_triggers(lam: Any, fname: str, qualifier: str | None) -> list[Tr
             "apigateway.amazonaws.com": "http",
             "elasticloadbalancing.amazonaws.com": "alb",
         }.get(str(service), "invoke")
+        kind = push_triggers.trigger_kind(str(service)) or kind  # i13-logsiot: logs, iot
         label = _short(source) if source else str(service)
+        if kind in push_triggers.KINDS:  # i13-logsiot
+            label = push_triggers.trigger_label(kind, source)
         found.append(Trigger(kind, label, source, qualifier, "" if kind != "invoke" else f"principal {service}"))
     return found
 
@@ -586,6 +589,8 @@ def _trigger_event(sandbox: Sandbox, deployment: Deployment, trigger: Trigger, t
         return "SNS notification", events.sns_event(source)
     if trigger.kind == "schedule":
         return _rule_event(deployment, source, target_arn)
+    if trigger.kind in push_triggers.KINDS:  # i13-logsiot: a log subscription's awslogs event, an IoT message
+        return push_triggers.trigger_event(sandbox, deployment, trigger.kind, source, target_arn)
     if trigger.kind == "alb":  # issue 13
         attributes = sandbox.client("elbv2").describe_target_group_attributes(TargetGroupArn=source)["Attributes"]
         multi = any(a["Key"] == "lambda.multi_value_headers.enabled" and a["Value"] == "true" for a in attributes)

@@ -21,7 +21,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 
 from lambdakit.redact import unwrap_secrets
 
-from . import codedeploy, efs, wiring
+from . import codedeploy, efs, push_triggers, wiring
 from .exceptions import DeployError, RuleViolationError, SandboxError
 from .mocks_base import (  # noqa: F401  (re-exported: the sandbox's modules and tests import them from here)
     Deployed,
@@ -231,6 +231,7 @@ HANDLERS: dict[str, Callable[[MotoMocks, str, dict[str, Any]], Result]] = {
 
 HANDLERS.update(wiring.HANDLERS)  # issue 13: ALB target groups, attachments and listener rules
 HANDLERS.update(efs.HANDLERS)  # issue 13: EFS file systems, access points and mount targets
+HANDLERS.update(push_triggers.HANDLERS)  # i13-logsiot: log subscription filters, IoT topic rules
 
 #: Types moto cannot emulate: checked against the Lambda rules, recorded, and reported as not emulated.
 NOT_EMULATED = {

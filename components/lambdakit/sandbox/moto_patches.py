@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from . import aws_rules
+from . import aws_rules, push_triggers
 from .account import install_account_settings
 from .emulator import AsyncConfig, Sandbox, split_function
 
@@ -42,6 +42,7 @@ def install(sandbox: Sandbox, patch: Patch) -> None:
     _install_event_source_mappings(sandbox, patch)
     _install_event_invoke_configs(sandbox, patch)
     aws_rules.install(patch)
+    push_triggers.install(sandbox, patch)  # i13-logsiot: log deliveries to the subscribed alias
     install_account_settings(sandbox)
 
 

@@ -49,6 +49,13 @@ from .function_url import (
     validate_function_url,
 )
 from .invokers import InvokerArgs, InvokerPlan, create_invokers, validate_invokers
+from .iot import IotRuleArgs, IotRulePlan, create_iot_rules, validate_iot_rules  # i13-logsiot
+from .log_subscriptions import (  # i13-logsiot
+    LogSubscriptionArgs,
+    LogSubscriptionPlan,
+    create_log_subscriptions,
+    validate_log_subscriptions,
+)
 from .s3 import S3BucketPlan, S3TriggerArgs, create_s3_triggers, validate_s3_triggers
 from .scheduled import ScheduleArgs, SchedulePlan, create_schedules, validate_schedules
 from .ses import SesRuleArgs, SesRulePlan, create_ses_rules, validate_ses_rules
@@ -65,6 +72,8 @@ __all__ = [
     "FunctionUrlArgs",
     "FunctionUrlCorsArgs",
     "InvokerArgs",
+    "IotRuleArgs",
+    "LogSubscriptionArgs",
     "S3TriggerArgs",
     "ScheduleArgs",
     "SesRuleArgs",
@@ -89,6 +98,9 @@ TRIGGER_FIELDS = (
     # --- i13-cogses
     "cognito_triggers",
     "ses_rules",
+    # --- i13-logsiot
+    "log_subscriptions",
+    "iot_rules",
 )
 
 
@@ -108,18 +120,25 @@ class TriggersPlan:
     # --- i13-cogses
     cognito: tuple[CognitoTriggerPlan, ...] = ()
     ses: tuple[SesRulePlan, ...] = ()
+    # --- i13-logsiot
+    log_subscriptions: tuple[LogSubscriptionPlan, ...] = ()
+    iot_rules: tuple[IotRulePlan, ...] = ()
 
     @property
     def empty(self) -> bool:
         kinds = (self.s3, self.schedules, self.event_rules, self.api_gateway, self.sns, self.invokers, self.alb)
-        mine = (self.cognito, self.ses)  # i13-cogses
+        mine = (self.cognito, self.ses, self.log_subscriptions, self.iot_rules)  # i13-cogses, i13-logsiot
         return not any(kinds) and not any(mine) and self.function_url is None
 
 
-def validate_triggers(service: str, args: Mapping[str, Any]) -> TriggersPlan:
+def validate_triggers(service: str, args: Mapping[str, Any], function_name: str | None = None) -> TriggersPlan:
     """Check the service's push-trigger settings and return their plan; raise ``ValueError``/``TypeError`` naming
     the service, the field and the value. ``args`` is the ``LambdaServiceArgs`` mapping; only the trigger fields are
-    read. Nothing is registered."""
+    read. ``function_name`` is the function's name (by default ``args["function_name"]`` or ``<service>-<stack>``,
+    as ``validate_function`` defaults it). Nothing is registered."""
+    if function_name is None:  # i13-logsiot: the own log group to refuse, the default IoT rule names
+        given = args.get("function_name")
+        function_name = given if isinstance(given, str) else f"{service}-{pulumi.get_stack()}"
 
     def listed(key: str) -> Any:
         return [] if args.get(key) is None else args[key]
@@ -137,6 +156,9 @@ def validate_triggers(service: str, args: Mapping[str, Any]) -> TriggersPlan:
         # --- i13-cogses
         cognito=validate_cognito_triggers(service, listed("cognito_triggers")),
         ses=validate_ses_rules(service, listed("ses_rules")),
+        # --- i13-logsiot
+        log_subscriptions=validate_log_subscriptions(service, listed("log_subscriptions"), function_name),
+        iot_rules=validate_iot_rules(service, listed("iot_rules"), function_name),
     )
 
 
@@ -157,4 +179,6 @@ def create_triggers(plan: TriggersPlan, target: TriggerTarget, parent: pulumi.Re
     # --- i13-cogses
     create_cognito_triggers(ctx, plan.cognito)
     create_ses_rules(ctx, plan.ses)
+    create_log_subscriptions(ctx, plan.log_subscriptions)  # i13-logsiot
+    create_iot_rules(ctx, plan.iot_rules)  # i13-logsiot
     return ctx.out

@@ -60,6 +60,11 @@ class TriggerOutputs:
     """Per user pool (as named in ``cognito_triggers``): its ``lambda_config`` naming the alias."""
     cognito_pool_arns: dict[Any, pulumi.Output[str]] = field(default_factory=dict)
     """Per user pool (as named in ``cognito_triggers``): its ARN."""
+    # --- i13-logsiot: CloudWatch Logs subscription filters and IoT topic rules
+    log_subscription_filters: list[aws.cloudwatch.LogSubscriptionFilter] = field(default_factory=list)
+    topic_rules: list[aws.iot.TopicRule] = field(default_factory=list)
+    iot_error_roles: list[aws.iam.Role] = field(default_factory=list)
+    iot_error_policies: list[aws.iam.RolePolicy] = field(default_factory=list)
 
     @property
     def resources(self) -> list[pulumi.Resource]:
@@ -77,6 +82,11 @@ class TriggerOutputs:
             *self.target_group_attachments,
             *self.listener_rules,
             *self.receipt_rules,  # i13-cogses
+            # --- i13-logsiot
+            *self.log_subscription_filters,
+            *self.iot_error_roles,
+            *self.iot_error_policies,
+            *self.topic_rules,
         ]
 
 
