@@ -168,6 +168,9 @@ DELETERS: dict[str, Deleter] = {
     "aws:apigatewayv2/route:Route": lambda m, r: m.client("apigatewayv2").delete_route(
         ApiId=r.inputs["apiId"], RouteId=r.id
     ),
+    "aws:apigatewayv2/authorizer:Authorizer": lambda m, r: m.client("apigatewayv2").delete_authorizer(
+        ApiId=r.inputs["apiId"], AuthorizerId=r.id
+    ),
     "aws:apigatewayv2/stage:Stage": lambda m, r: m.client("apigatewayv2").delete_stage(
         ApiId=r.inputs["apiId"], StageName=r.id
     ),

@@ -159,6 +159,27 @@ class MotoMocks(LambdaHandlers, ServiceHandlers, pulumi_mocks.Mocks):
         )
         return route["RouteId"], {}, True, []
 
+    def _http_authorizer(self, name: str, inp: dict[str, Any]) -> Result:
+        jwt = inp.get("jwtConfiguration") or {}
+        authorizer = self.client("apigatewayv2").create_authorizer(
+            **_drop_none(
+                {
+                    "ApiId": inp["apiId"],
+                    "AuthorizerType": inp["authorizerType"],
+                    "IdentitySource": list(inp.get("identitySources") or []),
+                    "Name": inp.get("name") or self.autoname(name),
+                    "JwtConfiguration": {"Audience": list(jwt.get("audiences") or []), "Issuer": jwt.get("issuer")}
+                    if jwt
+                    else None,
+                    "AuthorizerUri": inp.get("authorizerUri"),
+                    "AuthorizerPayloadFormatVersion": inp.get("authorizerPayloadFormatVersion"),
+                    "AuthorizerResultTtlInSeconds": inp.get("authorizerResultTtlInSeconds"),
+                    "EnableSimpleResponses": inp.get("enableSimpleResponses"),
+                }
+            )
+        )
+        return authorizer["AuthorizerId"], {}, True, ["registered in moto; requests are not authorized by it"]
+
     def _http_stage(self, name: str, inp: dict[str, Any]) -> Result:
         stage_name = inp.get("name") or "$default"
         self.client("apigatewayv2").create_stage(
@@ -226,6 +247,7 @@ HANDLERS: dict[str, Callable[[MotoMocks, str, dict[str, Any]], Result]] = {
     "aws:apigatewayv2/integration:Integration": MotoMocks._http_integration,
     "aws:apigatewayv2/route:Route": MotoMocks._http_route,
     "aws:apigatewayv2/stage:Stage": MotoMocks._http_stage,
+    "aws:apigatewayv2/authorizer:Authorizer": MotoMocks._http_authorizer,
     "pulumi:providers:aws": MotoMocks._provider,
 }
 
