@@ -480,3 +480,35 @@ def test_a_failed_post_traffic_hook_puts_the_alias_back_on_stable(
     stack = fake_backend.stacks["dev"]
     assert stack.release_config("order-processor") == {"stableVersion": "1"}, "the promotion's config is undone"
     assert "  pulumi up (roll back order-processor)" in lines
+
+
+def test_without_a_canary_the_hooks_still_run_around_the_promotion(
+    aws: boto3.session.Session, driver_for: Any, fake_backend: Any
+) -> None:
+    first_release(driver_for)
+    for stack in fake_backend.stacks.values():
+        stack.hooks["order-processor"] = {"pre_traffic_hook": "pre-check", "post_traffic_hook": "post-check"}
+    fake_backend.code["order-processor"] = "r2"
+    ops = HookOps(Clients(aws), {"pre-check": None, "post-check": "function error Unhandled: boom"})
+    driver, lines = driver_for(lambda env: ops)
+    report = driver.run([Environment("dev", canary=None)])
+    dev = report.results[0]
+    assert dev.status == "rolled-back", "\n".join(lines)
+    assert ops.calls == [("order-processor-dev", "pre-check", "2"), ("order-processor-dev", "post-check", "2")]
+    assert dev.canary["order-processor"].reason.startswith("post-traffic hook post-check failed"), dev.canary
+    assert alias_of(aws, "order-processor-dev") == ("1", {}), "back on stable, no weights"
+
+
+def test_without_a_canary_a_failed_pre_traffic_hook_keeps_the_stable_version(
+    aws: boto3.session.Session, driver_for: Any, fake_backend: Any
+) -> None:
+    first_release(driver_for)
+    for stack in fake_backend.stacks.values():
+        stack.hooks["order-processor"] = {"pre_traffic_hook": "pre-check", "post_traffic_hook": "post-check"}
+    fake_backend.code["order-processor"] = "r2"
+    ops = HookOps(Clients(aws), {"pre-check": "returned status Failed: {}", "post-check": None})
+    driver, lines = driver_for(lambda env: ops)
+    report = driver.run([Environment("dev", canary=None)])
+    assert report.results[0].status == "rolled-back", "\n".join(lines)
+    assert ops.calls == [("order-processor-dev", "pre-check", "2")], "no post-traffic hook without a promotion"
+    assert alias_of(aws, "order-processor-dev") == ("1", {})

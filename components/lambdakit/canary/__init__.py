@@ -31,6 +31,7 @@ from .controller import (
     abort_alias,
     canary_alias,
     run_canary,
+    run_hook,
     signals_interrupt,
 )
 from .health import CloudWatchHealth, HealthReading, HealthSource, HealthThresholds, Status, evaluate
@@ -59,6 +60,7 @@ __all__ = [
     "canary_alias",
     "evaluate",
     "run_canary",
+    "run_hook",
     "signals_interrupt",
     "update_alias_with_retry",
     "utc_now",

@@ -127,7 +127,7 @@ class CanaryTarget:
     """Invoked after promotion; a failure puts the alias back on the stable version with no weights."""
 
 
-def _hook_failure(hook: TrafficHook, phase: str, service: str, version: str, echo: Echo) -> str | None:
+def run_hook(hook: TrafficHook, phase: str, service: str, version: str, echo: Echo) -> str | None:
     """Run one hook; an exception calling it (denied, missing function) is a failure too. -> the reason, or None."""
     try:
         why = hook.invoke()
@@ -242,11 +242,7 @@ def _pre_traffic(targets: Sequence[CanaryTarget], outcomes: dict[str, CanaryOutc
     """Run each target's pre-traffic hook; a failure ends that target's canary. -> the targets that may go on."""
     ready = []
     for t in targets:
-        why = (
-            None
-            if t.pre_traffic is None
-            else _hook_failure(t.pre_traffic, "pre-traffic", t.service, t.new_version, echo)
-        )
+        why = None if t.pre_traffic is None else run_hook(t.pre_traffic, "pre-traffic", t.service, t.new_version, echo)
         if why is None:
             ready.append(t)
             continue
@@ -278,7 +274,7 @@ def _promote(
     exposed[:] = [s for s in names if s in post_hooks]
     for service in list(exposed):
         outcome = outcomes[service]
-        why = _hook_failure(post_hooks[service], "post-traffic", service, outcome.new_version, echo)
+        why = run_hook(post_hooks[service], "post-traffic", service, outcome.new_version, echo)
         if why is not None:
             shifter.rollback([service])
             outcome.result, outcome.reason, outcome.last_weight = "rolled-back", why, 0.0

@@ -20,6 +20,7 @@ from lambdakit.canary import (
     Sleep,
     TrafficHook,
     run_canary,
+    run_hook,
     utc_now,
 )
 from lambdakit.codedeploy_release import DEFAULT_TIMEOUT_S
@@ -201,8 +202,9 @@ class Driver:
             if state is None:
                 continue
             stable[service] = state[0]
-            if env.canary is not None:
-                # Pinned, the up that publishes new code leaves the alias on the version it serves now.
+            if env.canary is not None or ref.pre_traffic_hook:
+                # Pinned, the up that publishes new code leaves the alias on the version it serves now (without a
+                # canary too when a pre-traffic hook must pass before the new version takes traffic).
                 stack.set_config(config_key(self.project, service, STABLE_VERSION), state[0], path=True)
         if stable:
             self.echo("  stable versions: " + ", ".join(f"{s} {v}" for s, v in sorted(stable.items())))
@@ -305,11 +307,7 @@ class Driver:
         elif not rest:
             self.echo("  canary: every new version went through CodeDeploy")
         elif env.canary is None:
-            shifter.promote(sorted(rest))
-            for service in rest:
-                result.canary[service] = CanaryOutcome(
-                    service, stable[service], new_versions[service], reason="promoted without canary"
-                )
+            self._promote_without_canary(ops, shifter, services, stable, rest, result)
         else:
             targets = [
                 CanaryTarget(s, stable[s], v, ops.health(services[s], v), *_hooks(ops, services[s], v))
@@ -324,6 +322,40 @@ class Driver:
             result.detail = "; ".join(f"{s}: {result.canary[s].reason}" for s in rolled_back)
             return False
         return True
+
+    def _promote_without_canary(
+        self,
+        ops: ServiceOps,
+        shifter: PulumiConfigShifter,
+        services: Mapping[str, ServiceRef],
+        stable: Mapping[str, str],
+        rest: Mapping[str, str],
+        result: EnvironmentResult,
+    ) -> None:
+        """One promotion, with the traffic hooks a canary would run: a failed pre-traffic hook keeps that service on
+        its stable version; a failed post-traffic hook puts it back there."""
+        ready: list[tuple[str, TrafficHook | None]] = []
+        for service in sorted(rest):
+            pre, post = _hooks(ops, services[service], rest[service])
+            why = None if pre is None else run_hook(pre, "pre-traffic", service, rest[service], self.echo)
+            if why is not None:
+                # Pinned (the hook was in the last outputs), the alias never left stable; a hook new in this release
+                # was not known when the up ran, so the alias may already serve the new version: put it back.
+                shifter.rollback([service])
+                result.canary[service] = CanaryOutcome(
+                    service, stable[service], rest[service], result="rolled-back", reason=why
+                )
+                continue
+            ready.append((service, post))
+        if ready:
+            shifter.promote([s for s, _ in ready])
+        for service, post in ready:
+            outcome = CanaryOutcome(service, stable[service], rest[service], reason="promoted without canary")
+            why = None if post is None else run_hook(post, "post-traffic", service, rest[service], self.echo)
+            if why is not None:
+                shifter.rollback([service])
+                outcome.result, outcome.reason, outcome.last_weight = "rolled-back", why, 0.0
+            result.canary[service] = outcome
 
     def _codedeploy(
         self,
