@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from . import rules
 from .exceptions import RuleViolationError
 
 FILTER_TYPE = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
@@ -57,32 +58,6 @@ def trigger_label(kind: str, source_arn: str) -> str:
     return source_arn.rsplit("/", 1)[-1]
 
 
-def _allows(mocks: Any, function_arn: str, accept: Callable[[str], bool], source_arn: str) -> bool:
-    """Whether the function's policy (on the qualifier the ARN names) lets an accepted principal invoke for
-    ``source_arn`` (an ``ArnLike`` pattern is matched as IAM matches it)."""
-    from .emulator import split_function
-
-    lam = mocks.client("lambda")
-    name, qualifier = split_function(function_arn)
-    kwargs = {"FunctionName": name, **({"Qualifier": qualifier} if qualifier else {})}
-    try:
-        statements = json.loads(lam.get_policy(**kwargs)["Policy"]).get("Statement", [])
-    except lam.exceptions.ResourceNotFoundException:
-        return False
-    for s in statements:
-        given = s.get("Principal")
-        service = given.get("Service") if isinstance(given, dict) else given
-        condition = s.get("Condition") or {}
-        pattern = (condition.get("ArnLike") or {}).get("AWS:SourceArn") or (condition.get("ArnEquals") or {}).get(
-            "AWS:SourceArn"
-        )
-        if not isinstance(service, str) or not accept(service):
-            continue
-        if pattern is None or re.fullmatch(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."), source_arn):
-            return True
-    return False
-
-
 # --- CloudWatch Logs subscription filters ---------------------------------------------------------------------------
 
 
@@ -91,7 +66,7 @@ def subscription_filter(mocks: Any, name: str, inputs: dict[str, Any]) -> tuple[
     filter_name = str(inputs.get("name") or mocks.autoname(name))
     region, account = mocks.sandbox.region, mocks.sandbox.account_id
     source = f"arn:aws:logs:{region}:{account}:log-group:{group}:*"
-    if ":lambda:" in destination and not _allows(mocks, destination, _logs_principal, source):
+    if ":lambda:" in destination and not rules.function_policy_allows(mocks, destination, _logs_principal, source):
         # What PutSubscriptionFilter answers when its test invocation of the function is refused.
         raise RuleViolationError(
             f"log subscription filter {name}: CloudWatch Logs is not allowed to invoke {destination} for {source} "
@@ -232,7 +207,7 @@ def topic_rule(mocks: Any, name: str, inputs: dict[str, Any]) -> tuple[str, dict
     notes = ["rule kept in moto's IoT (no MQTT routing): the trigger check invokes the alias with a message"]
     for action in actions:
         target = action["lambda"]["functionArn"]
-        if not _allows(mocks, target, lambda p: p == "iot.amazonaws.com", arn):
+        if not rules.function_policy_allows(mocks, target, lambda p: p == "iot.amazonaws.com", arn):
             notes.append(f"the policy of {target} does not let this rule invoke it: AWS IoT's invocations would fail")
     return arn, {"arn": arn, "name": rule_name}, True, notes
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from lambdakit import limits
@@ -305,3 +306,29 @@ def check_role_allows(iam_client: Any, role_arn: str, actions: Sequence[str], re
             f"{what}: The provided execution role {role_name} does not have permissions to call "
             f"{', '.join(missing)} on {resource} (add them to the role's policy, and make this resource depend on it)"
         )
+
+
+def function_policy_allows(mocks: Any, function_arn: str, accept: Callable[[str], bool], source_arn: str) -> bool:
+    """Whether the function's policy (on the qualifier the ARN names) lets an accepted principal invoke for
+    ``source_arn`` (an ``ArnLike`` pattern is matched as IAM matches it)."""
+    from .emulator import split_function
+
+    lam = mocks.client("lambda")
+    name, qualifier = split_function(function_arn)
+    kwargs = {"FunctionName": name, **({"Qualifier": qualifier} if qualifier else {})}
+    try:
+        statements = json.loads(lam.get_policy(**kwargs)["Policy"]).get("Statement", [])
+    except lam.exceptions.ResourceNotFoundException:
+        return False
+    for s in statements:
+        given = s.get("Principal")
+        service = given.get("Service") if isinstance(given, dict) else given
+        condition = s.get("Condition") or {}
+        pattern = (condition.get("ArnLike") or {}).get("AWS:SourceArn") or (condition.get("ArnEquals") or {}).get(
+            "AWS:SourceArn"
+        )
+        if not isinstance(service, str) or not accept(service):
+            continue
+        if pattern is None or re.fullmatch(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."), source_arn):
+            return True
+    return False

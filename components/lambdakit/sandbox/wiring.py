@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import zipfile
 from typing import Any
 
@@ -51,28 +50,6 @@ def broker_mapping(mocks: Any, name: str, inputs: dict[str, Any]) -> tuple[str, 
 # --- Application Load Balancer targets (moto's elbv2 keeps target groups, targets and rules; it routes no traffic) ---
 
 
-def _policy_allows(mocks: Any, function: str, qualifier: str | None, principal: str, source_arn: str) -> bool:
-    from .emulator import split_function
-
-    lam = mocks.client("lambda")
-    name, qualifier = split_function(function, qualifier)
-    kwargs = {"FunctionName": name, **({"Qualifier": qualifier} if qualifier else {})}
-    try:
-        statements = json.loads(lam.get_policy(**kwargs)["Policy"]).get("Statement", [])
-    except lam.exceptions.ResourceNotFoundException:
-        return False
-    for s in statements:
-        given = s.get("Principal")
-        service = given.get("Service") if isinstance(given, dict) else given
-        condition = s.get("Condition") or {}
-        arn = (condition.get("ArnLike") or {}).get("AWS:SourceArn") or (condition.get("ArnEquals") or {}).get(
-            "AWS:SourceArn"
-        )
-        if service == principal and arn in (None, source_arn):
-            return True
-    return False
-
-
 def target_group(mocks: Any, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any], bool, list[str]]:
     elbv2 = mocks.client("elbv2")
     group_name = inputs.get("name") or mocks.prefixed(inputs, name)
@@ -103,7 +80,9 @@ def target_group_attachment(
     mocks: Any, name: str, inputs: dict[str, Any]
 ) -> tuple[str, dict[str, Any], bool, list[str]]:
     group, target = str(inputs["targetGroupArn"]), str(inputs["targetId"])
-    if ":lambda:" in target and not _policy_allows(mocks, target, None, "elasticloadbalancing.amazonaws.com", group):
+    if ":lambda:" in target and not rules.function_policy_allows(
+        mocks, target, lambda p: p == "elasticloadbalancing.amazonaws.com", group
+    ):
         # What RegisterTargets answers when the function's policy does not let this target group invoke it.
         raise RuleViolationError(
             f"target group attachment {name}: elasticloadbalancing.amazonaws.com is not allowed to invoke {target} "
